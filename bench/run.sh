@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every benchmark and writes the figures to bench/RESULTS.md.
+#   BOTWIRE_BENCH_UPDATES  corpus size (default 10000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n="${BOTWIRE_BENCH_UPDATES:-10000}"
+corpus="target/bench-corpus-$n"
+if [ ! -f "$corpus/updates.jsonl" ]; then
+  python3 bench/telegram_corpus.py -n "$n" --seed 42 --out "$corpus" --spec core/spec/telegram/api.json
+fi
+BOTWIRE_CORPUS="$PWD/$corpus" cargo bench -p botwire-core --bench telegram
+python3 bench/report.py --corpus "$corpus" --out bench/RESULTS.md
+cat bench/RESULTS.md

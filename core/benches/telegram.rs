@@ -1,0 +1,126 @@
+//! Telegram codec benchmarks on the standard corpus (`bench/telegram_corpus.py`).
+//!
+//! `BOTWIRE_CORPUS` names the corpus folder (with `updates.jsonl` and `updates.json`); the
+//! `bench/run.sh` script generates it and writes the figures to `bench/RESULTS.md`.
+//! Every benchmark processes the whole corpus once per iteration; throughput is in updates.
+
+use botwire_core::io::RequestId;
+use botwire_core::telegram::api::Api;
+use botwire_core::telegram::client::{ClientConfig, Output, TelegramClient};
+use botwire_core::telegram::glance::glance;
+use botwire_core::telegram::methods::SendMessage;
+use botwire_core::telegram::types::{InlineKeyboardButton, InlineKeyboardMarkup, Update};
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use std::time::Duration;
+
+struct Corpus {
+    lines: Vec<Vec<u8>>,
+    batches: Vec<Vec<u8>>,
+}
+
+fn load() -> Corpus {
+    let dir = std::env::var("BOTWIRE_CORPUS").unwrap_or_else(|_| {
+        panic!("set BOTWIRE_CORPUS to a folder made by bench/telegram_corpus.py (bench/run.sh does)")
+    });
+    let jsonl = std::fs::read(format!("{dir}/updates.jsonl")).expect("read updates.jsonl");
+    let lines: Vec<Vec<u8>> = jsonl
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    // updates.json: a JSON array with one getUpdates body per line.
+    let json = std::fs::read_to_string(format!("{dir}/updates.json")).expect("read updates.json");
+    let batches = json
+        .lines()
+        .map(|l| l.trim().trim_end_matches(','))
+        .filter(|l| l.starts_with('{'))
+        .map(|l| l.as_bytes().to_vec())
+        .collect();
+    Corpus { lines, batches }
+}
+
+fn codec(c: &mut Criterion) {
+    let corpus = load();
+    let n = corpus.lines.len() as u64;
+    let mut g = c.benchmark_group("telegram");
+    g.throughput(Throughput::Elements(n));
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(8));
+
+    g.bench_function("value_parse", |b| {
+        b.iter(|| {
+            for l in &corpus.lines {
+                black_box(serde_json::from_slice::<serde_json::Value>(l).unwrap());
+            }
+        })
+    });
+    g.bench_function("typed_parse", |b| {
+        b.iter(|| {
+            for l in &corpus.lines {
+                black_box(serde_json::from_slice::<Update>(l).unwrap());
+            }
+        })
+    });
+    g.bench_function("glance", |b| {
+        b.iter(|| {
+            for l in &corpus.lines {
+                black_box(glance(l).unwrap());
+            }
+        })
+    });
+
+    // One reply per update: a text with an inline keyboard, built into HTTP bytes.
+    let api = Api::new("7412093385:AAHfj3kLmNoPqRsTuVwXyZ0123456789abc");
+    let chats: Vec<i64> = corpus
+        .lines
+        .iter()
+        .map(|l| match glance(l).unwrap().headline {
+            botwire_core::telegram::glance::Headline::Chat { chat_id, .. } => chat_id,
+            _ => 1,
+        })
+        .collect();
+    g.bench_function("request_build", |b| {
+        b.iter(|| {
+            for chat in &chats {
+                let markup = InlineKeyboardMarkup::new(vec![vec![
+                    InlineKeyboardButton::new("👍 Yes").callback_data("vote:yes"),
+                    InlineKeyboardButton::new("No").callback_data("vote:no"),
+                ]]);
+                let m = SendMessage::new(*chat, "Thanks — got it ✅").reply_markup(markup);
+                black_box(api.request(&m).unwrap());
+            }
+        })
+    });
+
+    // Intake: getUpdates bodies of 100 updates through the polling state machine.
+    g.bench_function("client_intake", |b| {
+        b.iter(|| {
+            let mut client = TelegramClient::new(ClientConfig::polling("1:T"));
+            client.start(0);
+            let mut pending: Option<RequestId> = None;
+            let mut delivered = 0usize;
+            for body in &corpus.batches {
+                while let Some(out) = client.poll_output() {
+                    match out {
+                        Output::Http { id, .. } => pending = Some(id),
+                        Output::Event(e) => delivered += e.as_update().is_some() as usize,
+                        _ => {}
+                    }
+                }
+                client
+                    .handle_http_response(1, pending.take().unwrap(), 200, body)
+                    .unwrap();
+            }
+            while let Some(out) = client.poll_output() {
+                if let Output::Event(e) = out {
+                    delivered += e.as_update().is_some() as usize;
+                }
+            }
+            black_box(delivered)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, codec);
+criterion_main!(benches);

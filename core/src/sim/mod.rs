@@ -1,0 +1,5 @@
+//! In-memory fake platforms, themselves sans-IO: they answer [`crate::io::HttpRequest`]s
+//! (and, for WebSocket platforms, frames) on a virtual clock. Used by tests, the demo, the
+//! bindings' tests and the `botwire-sim` server.
+
+pub mod telegram;
