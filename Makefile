@@ -27,7 +27,7 @@ TARGET_DIR = $(shell $(CARGO) metadata --format-version 1 --no-deps \
 # fails it. The Rust static library needs these system libraries on Linux.
 C_FLAGS := -std=c11 -Wall -Wextra -Wpedantic -Werror -g -O1 \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-C_LIBS := -lpthread -ldl -lm
+C_LIBS := -lpthread -ldl -lm -lrt -lutil
 
 heading = @printf '\n==> %s\n' $(1)
 

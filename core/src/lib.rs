@@ -47,7 +47,7 @@
 //!
 //! // The host's "network": here the in-memory simulator; in production, an HTTP client.
 //! let mut sim = TelegramSim::new(SimConfig::default());
-//! let token = sim.token().to_owned();
+//! let token = sim.config().token.clone();
 //! let mut client = TelegramClient::new(ClientConfig::polling(token).with_api_root("http://sim"));
 //! sim.user_sends_text(0, 1001, 1001, "hello");
 //!
@@ -57,7 +57,7 @@
 //! for _ in 0..100 {
 //!     while let Some(out) = client.poll_output() {
 //!         match out {
-//!             Output::Http { id, request } => sim.handle_request(now, id.0, &request),
+//!             Output::Http { id, request } => sim.handle_request(now, id.0, &request).unwrap(),
 //!             Output::Event(Event::Update(update)) => {
 //!                 if let Some(msg) = update.message() {
 //!                     let text = msg.text.clone().unwrap_or_default();

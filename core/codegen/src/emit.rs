@@ -264,6 +264,18 @@ fn emit_union(o: &mut String, t: &TypeM, members: &[Member], style: &UnionStyle)
 
     let _ = writeln!(o, "impl<'de> Deserialize<'de> for {} {{", t.name);
     o.push_str("    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {\n");
+    if *style == UnionStyle::ByDate {
+        // Both members require exactly chat, message_id and date, and every other field of
+        // Message is optional: parse once as a Message, and date 0 means inaccessible.
+        o.push_str(
+            "        let m = Message::deserialize(d)?;\n        \
+             if m.date == 0 {\n            \
+             Ok(Self::InaccessibleMessage(Box::new(InaccessibleMessage::new(m.chat, m.message_id, 0))))\n        \
+             } else {\n            Ok(Self::Message(Box::new(m)))\n        }\n    }\n}\n\n",
+        );
+        emit_union_froms(o, t, members);
+        return;
+    }
     o.push_str("        let v = serde_json::Value::deserialize(d)?;\n");
     match style {
         UnionStyle::Tagged(field) => {
@@ -308,20 +320,7 @@ fn emit_union(o: &mut String, t: &TypeM, members: &[Member], style: &UnionStyle)
             }
             o.push_str("                _ => usize::MAX,\n            },\n        };\n");
         }
-        UnionStyle::ByDate => {
-            let inacc = members
-                .iter()
-                .position(|m| matches!(&m.ty, MemberTy::Named(n) if n == "InaccessibleMessage"))
-                .unwrap();
-            let msg = members
-                .iter()
-                .position(|m| matches!(&m.ty, MemberTy::Named(n) if n == "Message"))
-                .unwrap();
-            let _ = writeln!(
-                o,
-                "        // An inaccessible message always has date 0; a real one a positive date.\n        let pick = match v.get(\"date\").and_then(serde_json::Value::as_i64) {{\n            Some(0) => {inacc},\n            Some(_) => {msg},\n            None => usize::MAX,\n        }};"
-            );
-        }
+        UnionStyle::ByDate => unreachable!("handled above"),
         UnionStyle::ByKeys => {
             o.push_str("        let pick = ");
             for (i, m) in members.iter().enumerate() {
@@ -342,7 +341,10 @@ fn emit_union(o: &mut String, t: &TypeM, members: &[Member], style: &UnionStyle)
         );
     }
     o.push_str("            _ => Self::Unknown(v),\n        })\n    }\n}\n\n");
+    emit_union_froms(o, t, members);
+}
 
+fn emit_union_froms(o: &mut String, t: &TypeM, members: &[Member]) {
     for m in members {
         if let MemberTy::Named(n) = &m.ty {
             let _ = writeln!(

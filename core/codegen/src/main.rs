@@ -51,7 +51,10 @@ fn main() -> ExitCode {
         }
     };
     let model = model::Model::build(&spec);
-    let files = emit::emit(&model);
+    let files: Vec<(String, String)> = emit::emit(&model)
+        .into_iter()
+        .map(|(name, text)| (name, rustfmt(&text)))
+        .collect();
     let mut stale = Vec::new();
     for (name, content) in &files {
         let path = out_dir.join(name);
@@ -80,4 +83,24 @@ fn main() -> ExitCode {
         if check { "up to date" } else { "written" }
     );
     ExitCode::SUCCESS
+}
+
+/// Formats generated source with the toolchain's rustfmt, so the committed files pass
+/// `cargo fmt --check` and the `--check` comparison is stable.
+fn rustfmt(text: &str) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", "2021", "--emit", "stdout", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run rustfmt (rustup component add rustfmt)");
+    let mut stdin = child.stdin.take().expect("rustfmt stdin");
+    let input = text.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().expect("rustfmt output");
+    writer.join().expect("writer thread").expect("write to rustfmt");
+    assert!(out.status.success(), "rustfmt failed on generated code");
+    String::from_utf8(out.stdout).expect("rustfmt output is UTF-8")
 }

@@ -2,4 +2,5 @@
 //! (and, for WebSocket platforms, frames) on a virtual clock. Used by tests, the demo, the
 //! bindings' tests and the `botwire-sim` server.
 
+pub mod harness;
 pub mod telegram;

@@ -899,6 +899,20 @@ fn parse_update(raw: &[u8]) -> Parsed {
 
 /// Reads a `getUpdates` answer into its elements.
 fn parse_batch(status: u16, body: &[u8]) -> Result<Vec<Parsed>, ApiError> {
+    // Fast path, one pass: a success whose every element fits the typed model.
+    #[derive(Deserialize)]
+    struct TypedBatch {
+        ok: bool,
+        result: Vec<Update>,
+    }
+    if let Ok(TypedBatch { ok: true, result }) = serde_json::from_slice::<TypedBatch>(body) {
+        return Ok(result
+            .into_iter()
+            .map(|u| Parsed::Update(Box::new(u)))
+            .collect());
+    }
+    // Slow path: classify errors, and read elements one by one so that one element that
+    // does not fit cannot hide the others.
     let raw = parse_raw(status, body)?;
     let elements: Vec<&RawValue> =
         serde_json::from_str(raw.get()).map_err(|e| ApiError::InvalidResponse {

@@ -410,44 +410,34 @@ enum Target {
 /// Step 1 of the algorithm: keep the entities that produce markup and map them to valid,
 /// non-empty byte ranges.
 fn spans_of<'a>(text: &str, entities: &[EntityRef<'a>], target: Target) -> Vec<Span<'a>> {
-    let mut wanted: Vec<(usize, Markup<'a>, i64, i64)> = Vec::new();
-    for (index, entity) in entities.iter().enumerate() {
-        let Some(markup) = Markup::of(entity) else {
-            continue;
-        };
-        if target == Target::Legacy && !markup.is_legacy() {
-            continue;
-        }
-        if entity.offset < 0 || entity.length <= 0 {
-            continue;
-        }
-        wanted.push((index, markup, entity.offset, entity.length));
-    }
+    // (markup, start, end) in UTF-16 units; an end that overflows stays beyond any text.
+    let wanted: Vec<(Markup<'a>, usize, usize)> = entities
+        .iter()
+        .filter_map(|entity| {
+            let markup = Markup::of(entity)?;
+            if target == Target::Legacy && !markup.is_legacy() {
+                return None;
+            }
+            let start = usize::try_from(entity.offset).ok()?;
+            let length = usize::try_from(entity.length).ok().filter(|&l| l > 0)?;
+            Some((markup, start, start.saturating_add(length)))
+        })
+        .collect();
     // Map every boundary in one pass over the text.
-    let mut positions: Vec<usize> = Vec::with_capacity(wanted.len() * 2);
-    for &(_, _, offset, length) in &wanted {
-        let (Ok(start), Ok(length)) = (usize::try_from(offset), usize::try_from(length)) else {
-            continue;
-        };
-        positions.push(start);
-        positions.push(start.saturating_add(length));
-    }
+    let mut positions: Vec<usize> = wanted.iter().flat_map(|&(_, s, e)| [s, e]).collect();
     positions.sort_unstable();
     positions.dedup();
     let bytes = utf16_positions_to_bytes(text, &positions);
     let byte_of = |units: usize| positions.binary_search(&units).ok().and_then(|i| bytes[i]);
     wanted
         .into_iter()
-        .filter_map(|(_, markup, offset, length)| {
-            let start = usize::try_from(offset).ok()?;
-            let end = start.saturating_add(usize::try_from(length).ok()?);
+        .filter_map(|(markup, start, end)| {
             Some(Span {
                 start: byte_of(start)?,
                 end: byte_of(end)?,
                 markup,
             })
         })
-        .filter(|span| span.start < span.end)
         .collect()
 }
 
@@ -512,7 +502,7 @@ fn fit_quotes_to_lines(text: &str, spans: &mut Vec<Span<'_>>) {
     spans.extend(kept);
 }
 
-/// Steps 2 and 3 of the algorithm: sort by (start ascending, end descending), cut partial
+/// Step 2 of the algorithm: sort by (start ascending, end descending), cut partial
 /// overlaps at the enclosing end, and drop entities that may not nest where they are. The
 /// result is in document order, each entity after its ancestors.
 fn nest<'a>(mut spans: Vec<Span<'a>>, target: Target) -> Vec<Span<'a>> {

@@ -314,20 +314,35 @@ fn actor(p: &Map<String, Value>) -> Result<(i64, i64), Failure> {
     Ok((user, chat))
 }
 
-/// Registers the user with the names given alongside an action, if any.
+/// Updates the acting user with the name fields given alongside an action (`first_name`,
+/// `last_name`, `username`, `language_code`); fields not given keep their value.
 fn register_user_details(
     shared: &Arc<Shared>,
     p: &Map<String, Value>,
     user: i64,
 ) -> Result<(), Failure> {
-    if p.contains_key("first_name") || p.contains_key("username") {
-        let mut details = p.clone();
-        details.insert("id".into(), json!(user));
-        let user = user_from(&details)?;
-        let known = shared.lock().sim.user(user.id).cloned();
-        if known.as_ref() != Some(&user) {
-            shared.with_sim(|s, _| s.sim.add_user(user));
-        }
+    const FIELDS: [&str; 4] = ["first_name", "last_name", "username", "language_code"];
+    if user <= 0 || !FIELDS.iter().any(|f| p.contains_key(*f)) {
+        return Ok(());
+    }
+    let known = shared.lock().sim.user(user).cloned();
+    let mut details = known
+        .clone()
+        .unwrap_or_else(|| SimUser::new(user, format!("User{user}")));
+    if let Some(name) = opt_string(p, "first_name")? {
+        details.first_name = name;
+    }
+    if p.contains_key("last_name") {
+        details.last_name = opt_string(p, "last_name")?;
+    }
+    if p.contains_key("username") {
+        details.username = opt_string(p, "username")?;
+    }
+    if p.contains_key("language_code") {
+        details.language_code = opt_string(p, "language_code")?;
+    }
+    if known.as_ref() != Some(&details) {
+        shared.with_sim(|s, _| s.sim.add_user(details));
     }
     Ok(())
 }

@@ -359,4 +359,3 @@ crate::telegram::support::string_enum! {
         Offer => "offer",
     }
 }
-

@@ -195,8 +195,7 @@ pub struct GetWebhookInfo {}
 impl GetWebhookInfo {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -215,8 +214,7 @@ pub struct GetMe {}
 impl GetMe {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -235,8 +233,7 @@ pub struct LogOut {}
 impl LogOut {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -255,8 +252,7 @@ pub struct Close {}
 impl Close {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -399,7 +395,10 @@ impl SendMessage {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -459,7 +458,11 @@ pub struct ForwardMessage {
 
 impl ForwardMessage {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(chat_id: impl Into<ChatId>, from_chat_id: impl Into<ChatId>, message_id: i64) -> Self {
+    pub fn new(
+        chat_id: impl Into<ChatId>,
+        from_chat_id: impl Into<ChatId>,
+        message_id: i64,
+    ) -> Self {
         Self {
             chat_id: chat_id.into(),
             message_thread_id: None,
@@ -511,7 +514,10 @@ impl ForwardMessage {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -550,7 +556,11 @@ pub struct ForwardMessages {
 
 impl ForwardMessages {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(chat_id: impl Into<ChatId>, from_chat_id: impl Into<ChatId>, message_ids: Vec<i64>) -> Self {
+    pub fn new(
+        chat_id: impl Into<ChatId>,
+        from_chat_id: impl Into<ChatId>,
+        message_ids: Vec<i64>,
+    ) -> Self {
         Self {
             chat_id: chat_id.into(),
             message_thread_id: None,
@@ -650,7 +660,11 @@ pub struct CopyMessage {
 
 impl CopyMessage {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(chat_id: impl Into<ChatId>, from_chat_id: impl Into<ChatId>, message_id: i64) -> Self {
+    pub fn new(
+        chat_id: impl Into<ChatId>,
+        from_chat_id: impl Into<ChatId>,
+        message_id: i64,
+    ) -> Self {
         Self {
             chat_id: chat_id.into(),
             message_thread_id: None,
@@ -739,7 +753,10 @@ impl CopyMessage {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -793,7 +810,11 @@ pub struct CopyMessages {
 
 impl CopyMessages {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(chat_id: impl Into<ChatId>, from_chat_id: impl Into<ChatId>, message_ids: Vec<i64>) -> Self {
+    pub fn new(
+        chat_id: impl Into<ChatId>,
+        from_chat_id: impl Into<ChatId>,
+        message_ids: Vec<i64>,
+    ) -> Self {
         Self {
             chat_id: chat_id.into(),
             message_thread_id: None,
@@ -996,7 +1017,10 @@ impl SendPhoto {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -1080,7 +1104,11 @@ pub struct SendLivePhoto {
 
 impl SendLivePhoto {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(chat_id: impl Into<ChatId>, live_photo: impl Into<InputFile>, photo: impl Into<InputFile>) -> Self {
+    pub fn new(
+        chat_id: impl Into<ChatId>,
+        live_photo: impl Into<InputFile>,
+        photo: impl Into<InputFile>,
+    ) -> Self {
         Self {
             business_connection_id: None,
             chat_id: chat_id.into(),
@@ -1176,7 +1204,10 @@ impl SendLivePhoto {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -1375,7 +1406,10 @@ impl SendAudio {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -1552,7 +1586,10 @@ impl SendDocument {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -1799,7 +1836,10 @@ impl SendVideo {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -2016,7 +2056,10 @@ impl SendAnimation {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -2183,7 +2226,10 @@ impl SendVoice {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -2340,7 +2386,10 @@ impl SendVideoNote {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -2510,7 +2559,10 @@ impl SendPaidMedia {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -2787,7 +2839,10 @@ impl SendLocation {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -2872,7 +2927,13 @@ pub struct SendVenue {
 
 impl SendVenue {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(chat_id: impl Into<ChatId>, latitude: f64, longitude: f64, title: impl Into<String>, address: impl Into<String>) -> Self {
+    pub fn new(
+        chat_id: impl Into<ChatId>,
+        latitude: f64,
+        longitude: f64,
+        title: impl Into<String>,
+        address: impl Into<String>,
+    ) -> Self {
         Self {
             business_connection_id: None,
             chat_id: chat_id.into(),
@@ -2963,7 +3024,10 @@ impl SendVenue {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -3038,7 +3102,11 @@ pub struct SendContact {
 
 impl SendContact {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(chat_id: impl Into<ChatId>, phone_number: impl Into<String>, first_name: impl Into<String>) -> Self {
+    pub fn new(
+        chat_id: impl Into<ChatId>,
+        phone_number: impl Into<String>,
+        first_name: impl Into<String>,
+    ) -> Self {
         Self {
             business_connection_id: None,
             chat_id: chat_id.into(),
@@ -3113,7 +3181,10 @@ impl SendContact {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -3246,7 +3317,11 @@ pub struct SendPoll {
 
 impl SendPoll {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(chat_id: impl Into<ChatId>, question: impl Into<String>, options: Vec<InputPollOption>) -> Self {
+    pub fn new(
+        chat_id: impl Into<ChatId>,
+        question: impl Into<String>,
+        options: Vec<InputPollOption>,
+    ) -> Self {
         Self {
             business_connection_id: None,
             chat_id: chat_id.into(),
@@ -3508,7 +3583,11 @@ pub struct SendChecklist {
 
 impl SendChecklist {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(business_connection_id: impl Into<String>, chat_id: impl Into<ChatId>, checklist: InputChecklist) -> Self {
+    pub fn new(
+        business_connection_id: impl Into<String>,
+        chat_id: impl Into<ChatId>,
+        checklist: InputChecklist,
+    ) -> Self {
         Self {
             business_connection_id: business_connection_id.into(),
             chat_id: chat_id.into(),
@@ -3668,7 +3747,10 @@ impl SendDice {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -3969,7 +4051,10 @@ impl SetUserEmojiStatus {
     }
 
     /// Sets `emoji_status_custom_emoji_id`.
-    pub fn emoji_status_custom_emoji_id(mut self, emoji_status_custom_emoji_id: impl Into<String>) -> Self {
+    pub fn emoji_status_custom_emoji_id(
+        mut self,
+        emoji_status_custom_emoji_id: impl Into<String>,
+    ) -> Self {
         self.emoji_status_custom_emoji_id = Some(emoji_status_custom_emoji_id.into());
         self
     }
@@ -4129,7 +4214,10 @@ impl RestrictChatMember {
     }
 
     /// Sets `use_independent_chat_permissions`.
-    pub fn use_independent_chat_permissions(mut self, use_independent_chat_permissions: bool) -> Self {
+    pub fn use_independent_chat_permissions(
+        mut self,
+        use_independent_chat_permissions: bool,
+    ) -> Self {
         self.use_independent_chat_permissions = Some(use_independent_chat_permissions);
         self
     }
@@ -4490,7 +4578,10 @@ impl SetChatPermissions {
     }
 
     /// Sets `use_independent_chat_permissions`.
-    pub fn use_independent_chat_permissions(mut self, use_independent_chat_permissions: bool) -> Self {
+    pub fn use_independent_chat_permissions(
+        mut self,
+        use_independent_chat_permissions: bool,
+    ) -> Self {
         self.use_independent_chat_permissions = Some(use_independent_chat_permissions);
         self
     }
@@ -4675,7 +4766,11 @@ pub struct CreateChatSubscriptionInviteLink {
 
 impl CreateChatSubscriptionInviteLink {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(chat_id: impl Into<ChatId>, subscription_period: i64, subscription_price: i64) -> Self {
+    pub fn new(
+        chat_id: impl Into<ChatId>,
+        subscription_period: i64,
+        subscription_price: i64,
+    ) -> Self {
         Self {
             chat_id: chat_id.into(),
             name: None,
@@ -4828,7 +4923,10 @@ pub struct AnswerChatJoinRequestQuery {
 
 impl AnswerChatJoinRequestQuery {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(chat_join_request_query_id: impl Into<String>, result: impl Into<JoinRequestQueryResult>) -> Self {
+    pub fn new(
+        chat_join_request_query_id: impl Into<String>,
+        result: impl Into<JoinRequestQueryResult>,
+    ) -> Self {
         Self {
             chat_join_request_query_id: chat_join_request_query_id.into(),
             result: result.into(),
@@ -4855,7 +4953,10 @@ pub struct SendChatJoinRequestWebApp {
 
 impl SendChatJoinRequestWebApp {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(chat_join_request_query_id: impl Into<String>, web_app_url: impl Into<String>) -> Self {
+    pub fn new(
+        chat_join_request_query_id: impl Into<String>,
+        web_app_url: impl Into<String>,
+    ) -> Self {
         Self {
             chat_join_request_query_id: chat_join_request_query_id.into(),
             web_app_url: web_app_url.into(),
@@ -5243,10 +5344,7 @@ pub struct GetUserPersonalChatMessages {
 impl GetUserPersonalChatMessages {
     /// A value with the required fields set and every optional field empty.
     pub fn new(user_id: i64, limit: i64) -> Self {
-        Self {
-            user_id,
-            limit,
-        }
+        Self { user_id, limit }
     }
 }
 
@@ -5316,8 +5414,7 @@ pub struct GetForumTopicIconStickers {}
 impl GetForumTopicIconStickers {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -5830,9 +5927,7 @@ pub struct GetManagedBotToken {
 impl GetManagedBotToken {
     /// A value with the required fields set and every optional field empty.
     pub fn new(user_id: i64) -> Self {
-        Self {
-            user_id,
-        }
+        Self { user_id }
     }
 }
 
@@ -5854,9 +5949,7 @@ pub struct ReplaceManagedBotToken {
 impl ReplaceManagedBotToken {
     /// A value with the required fields set and every optional field empty.
     pub fn new(user_id: i64) -> Self {
-        Self {
-            user_id,
-        }
+        Self { user_id }
     }
 }
 
@@ -5878,9 +5971,7 @@ pub struct GetManagedBotAccessSettings {
 impl GetManagedBotAccessSettings {
     /// A value with the required fields set and every optional field empty.
     pub fn new(user_id: i64) -> Self {
-        Self {
-            user_id,
-        }
+        Self { user_id }
     }
 }
 
@@ -6281,9 +6372,7 @@ pub struct SetMyProfilePhoto {
 impl SetMyProfilePhoto {
     /// A value with the required fields set and every optional field empty.
     pub fn new(photo: InputProfilePhoto) -> Self {
-        Self {
-            photo,
-        }
+        Self { photo }
     }
 }
 
@@ -6302,8 +6391,7 @@ pub struct RemoveMyProfilePhoto {}
 impl RemoveMyProfilePhoto {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -6367,9 +6455,7 @@ pub struct GetChatMenuButton {
 impl GetChatMenuButton {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-            chat_id: None,
-        }
+        Self { chat_id: None }
     }
 
     /// Sets `chat_id`.
@@ -6439,9 +6525,7 @@ pub struct GetMyDefaultAdministratorRights {
 impl GetMyDefaultAdministratorRights {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-            for_channels: None,
-        }
+        Self { for_channels: None }
     }
 
     /// Sets `for_channels`.
@@ -6466,8 +6550,7 @@ pub struct GetAvailableGifts {}
 impl GetAvailableGifts {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -6701,9 +6784,7 @@ pub struct RemoveUserVerification {
 impl RemoveUserVerification {
     /// A value with the required fields set and every optional field empty.
     pub fn new(user_id: i64) -> Self {
-        Self {
-            user_id,
-        }
+        Self { user_id }
     }
 }
 
@@ -6985,7 +7066,11 @@ pub struct SetBusinessAccountGiftSettings {
 
 impl SetBusinessAccountGiftSettings {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(business_connection_id: impl Into<String>, show_gift_button: bool, accepted_gift_types: AcceptedGiftTypes) -> Self {
+    pub fn new(
+        business_connection_id: impl Into<String>,
+        show_gift_button: bool,
+        accepted_gift_types: AcceptedGiftTypes,
+    ) -> Self {
         Self {
             business_connection_id: business_connection_id.into(),
             show_gift_button,
@@ -7416,7 +7501,10 @@ pub struct ConvertGiftToStars {
 
 impl ConvertGiftToStars {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(business_connection_id: impl Into<String>, owned_gift_id: impl Into<String>) -> Self {
+    pub fn new(
+        business_connection_id: impl Into<String>,
+        owned_gift_id: impl Into<String>,
+    ) -> Self {
         Self {
             business_connection_id: business_connection_id.into(),
             owned_gift_id: owned_gift_id.into(),
@@ -7449,7 +7537,10 @@ pub struct UpgradeGift {
 
 impl UpgradeGift {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(business_connection_id: impl Into<String>, owned_gift_id: impl Into<String>) -> Self {
+    pub fn new(
+        business_connection_id: impl Into<String>,
+        owned_gift_id: impl Into<String>,
+    ) -> Self {
         Self {
             business_connection_id: business_connection_id.into(),
             owned_gift_id: owned_gift_id.into(),
@@ -7495,7 +7586,11 @@ pub struct TransferGift {
 
 impl TransferGift {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(business_connection_id: impl Into<String>, owned_gift_id: impl Into<String>, new_owner_chat_id: i64) -> Self {
+    pub fn new(
+        business_connection_id: impl Into<String>,
+        owned_gift_id: impl Into<String>,
+        new_owner_chat_id: i64,
+    ) -> Self {
         Self {
             business_connection_id: business_connection_id.into(),
             owned_gift_id: owned_gift_id.into(),
@@ -7550,7 +7645,11 @@ pub struct PostStory {
 
 impl PostStory {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(business_connection_id: impl Into<String>, content: InputStoryContent, active_period: i64) -> Self {
+    pub fn new(
+        business_connection_id: impl Into<String>,
+        content: InputStoryContent,
+        active_period: i64,
+    ) -> Self {
         Self {
             business_connection_id: business_connection_id.into(),
             content,
@@ -7630,7 +7729,12 @@ pub struct RepostStory {
 
 impl RepostStory {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(business_connection_id: impl Into<String>, from_chat_id: i64, from_story_id: i64, active_period: i64) -> Self {
+    pub fn new(
+        business_connection_id: impl Into<String>,
+        from_chat_id: i64,
+        from_story_id: i64,
+        active_period: i64,
+    ) -> Self {
         Self {
             business_connection_id: business_connection_id.into(),
             from_chat_id,
@@ -7687,7 +7791,11 @@ pub struct EditStory {
 
 impl EditStory {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(business_connection_id: impl Into<String>, story_id: i64, content: InputStoryContent) -> Self {
+    pub fn new(
+        business_connection_id: impl Into<String>,
+        story_id: i64,
+        content: InputStoryContent,
+    ) -> Self {
         Self {
             business_connection_id: business_connection_id.into(),
             story_id,
@@ -7865,10 +7973,7 @@ pub struct SavePreparedKeyboardButton {
 impl SavePreparedKeyboardButton {
     /// A value with the required fields set and every optional field empty.
     pub fn new(user_id: i64, button: KeyboardButton) -> Self {
-        Self {
-            user_id,
-            button,
-        }
+        Self { user_id, button }
     }
 }
 
@@ -8392,7 +8497,12 @@ pub struct EditMessageChecklist {
 
 impl EditMessageChecklist {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(business_connection_id: impl Into<String>, chat_id: impl Into<ChatId>, message_id: i64, checklist: InputChecklist) -> Self {
+    pub fn new(
+        business_connection_id: impl Into<String>,
+        chat_id: impl Into<ChatId>,
+        message_id: i64,
+        checklist: InputChecklist,
+    ) -> Self {
         Self {
             business_connection_id: business_connection_id.into(),
             chat_id: chat_id.into(),
@@ -8885,7 +8995,10 @@ impl SendSticker {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -8921,9 +9034,7 @@ pub struct GetStickerSet {
 impl GetStickerSet {
     /// A value with the required fields set and every optional field empty.
     pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-        }
+        Self { name: name.into() }
     }
 }
 
@@ -8945,9 +9056,7 @@ pub struct GetCustomEmojiStickers {
 impl GetCustomEmojiStickers {
     /// A value with the required fields set and every optional field empty.
     pub fn new(custom_emoji_ids: Vec<String>) -> Self {
-        Self {
-            custom_emoji_ids,
-        }
+        Self { custom_emoji_ids }
     }
 }
 
@@ -8972,7 +9081,11 @@ pub struct UploadStickerFile {
 
 impl UploadStickerFile {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(user_id: i64, sticker: impl Into<InputFile>, sticker_format: impl Into<StickerFormat>) -> Self {
+    pub fn new(
+        user_id: i64,
+        sticker: impl Into<InputFile>,
+        sticker_format: impl Into<StickerFormat>,
+    ) -> Self {
         Self {
             user_id,
             sticker: sticker.into(),
@@ -9010,7 +9123,12 @@ pub struct CreateNewStickerSet {
 
 impl CreateNewStickerSet {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(user_id: i64, name: impl Into<String>, title: impl Into<String>, stickers: Vec<InputSticker>) -> Self {
+    pub fn new(
+        user_id: i64,
+        name: impl Into<String>,
+        title: impl Into<String>,
+        stickers: Vec<InputSticker>,
+    ) -> Self {
         Self {
             user_id,
             name: name.into(),
@@ -9138,7 +9256,12 @@ pub struct ReplaceStickerInSet {
 
 impl ReplaceStickerInSet {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(user_id: i64, name: impl Into<String>, old_sticker: impl Into<String>, sticker: InputSticker) -> Self {
+    pub fn new(
+        user_id: i64,
+        name: impl Into<String>,
+        old_sticker: impl Into<String>,
+        sticker: InputSticker,
+    ) -> Self {
         Self {
             user_id,
             name: name.into(),
@@ -9362,9 +9485,7 @@ pub struct DeleteStickerSet {
 impl DeleteStickerSet {
     /// A value with the required fields set and every optional field empty.
     pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-        }
+        Self { name: name.into() }
     }
 }
 
@@ -9477,7 +9598,10 @@ impl SendRichMessage {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -9706,7 +9830,14 @@ pub struct SendInvoice {
 
 impl SendInvoice {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(chat_id: impl Into<ChatId>, title: impl Into<String>, description: impl Into<String>, payload: impl Into<String>, currency: impl Into<String>, prices: Vec<LabeledPrice>) -> Self {
+    pub fn new(
+        chat_id: impl Into<ChatId>,
+        title: impl Into<String>,
+        description: impl Into<String>,
+        payload: impl Into<String>,
+        currency: impl Into<String>,
+        prices: Vec<LabeledPrice>,
+    ) -> Self {
         Self {
             chat_id: chat_id.into(),
             message_thread_id: None,
@@ -9875,7 +10006,10 @@ impl SendInvoice {
     }
 
     /// Sets `suggested_post_parameters`.
-    pub fn suggested_post_parameters(mut self, suggested_post_parameters: SuggestedPostParameters) -> Self {
+    pub fn suggested_post_parameters(
+        mut self,
+        suggested_post_parameters: SuggestedPostParameters,
+    ) -> Self {
         self.suggested_post_parameters = Some(suggested_post_parameters);
         self
     }
@@ -9969,7 +10103,13 @@ pub struct CreateInvoiceLink {
 
 impl CreateInvoiceLink {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(title: impl Into<String>, description: impl Into<String>, payload: impl Into<String>, currency: impl Into<String>, prices: Vec<LabeledPrice>) -> Self {
+    pub fn new(
+        title: impl Into<String>,
+        description: impl Into<String>,
+        payload: impl Into<String>,
+        currency: impl Into<String>,
+        prices: Vec<LabeledPrice>,
+    ) -> Self {
         Self {
             business_connection_id: None,
             title: title.into(),
@@ -10198,8 +10338,7 @@ pub struct GetMyStarBalance {}
 impl GetMyStarBalance {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -10292,7 +10431,11 @@ pub struct EditUserStarSubscription {
 
 impl EditUserStarSubscription {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(user_id: i64, telegram_payment_charge_id: impl Into<String>, is_canceled: bool) -> Self {
+    pub fn new(
+        user_id: i64,
+        telegram_payment_charge_id: impl Into<String>,
+        is_canceled: bool,
+    ) -> Self {
         Self {
             user_id,
             telegram_payment_charge_id: telegram_payment_charge_id.into(),
@@ -10323,10 +10466,7 @@ pub struct SetPassportDataErrors {
 impl SetPassportDataErrors {
     /// A value with the required fields set and every optional field empty.
     pub fn new(user_id: i64, errors: Vec<PassportElementError>) -> Self {
-        Self {
-            user_id,
-            errors,
-        }
+        Self { user_id, errors }
     }
 }
 
@@ -10761,363 +10901,1260 @@ pub static METHODS: &[MethodInfo] = &[
 /// Round-trips JSON text through a type named at run time (tests and coverage).
 #[doc(hidden)]
 pub static TYPE_ROUNDTRIPS: &[(&str, crate::telegram::api::RoundTrip)] = &[
-    ("WebhookInfo", crate::telegram::api::roundtrip::<WebhookInfo>),
+    (
+        "WebhookInfo",
+        crate::telegram::api::roundtrip::<WebhookInfo>,
+    ),
     ("User", crate::telegram::api::roundtrip::<User>),
     ("Chat", crate::telegram::api::roundtrip::<Chat>),
-    ("ChatFullInfo", crate::telegram::api::roundtrip::<ChatFullInfo>),
+    (
+        "ChatFullInfo",
+        crate::telegram::api::roundtrip::<ChatFullInfo>,
+    ),
     ("Message", crate::telegram::api::roundtrip::<Message>),
     ("MessageId", crate::telegram::api::roundtrip::<MessageId>),
-    ("InaccessibleMessage", crate::telegram::api::roundtrip::<InaccessibleMessage>),
-    ("MaybeInaccessibleMessage", crate::telegram::api::roundtrip::<MaybeInaccessibleMessage>),
-    ("MessageEntity", crate::telegram::api::roundtrip::<MessageEntity>),
+    (
+        "InaccessibleMessage",
+        crate::telegram::api::roundtrip::<InaccessibleMessage>,
+    ),
+    (
+        "MaybeInaccessibleMessage",
+        crate::telegram::api::roundtrip::<MaybeInaccessibleMessage>,
+    ),
+    (
+        "MessageEntity",
+        crate::telegram::api::roundtrip::<MessageEntity>,
+    ),
     ("TextQuote", crate::telegram::api::roundtrip::<TextQuote>),
-    ("ExternalReplyInfo", crate::telegram::api::roundtrip::<ExternalReplyInfo>),
-    ("ReplyParameters", crate::telegram::api::roundtrip::<ReplyParameters>),
-    ("MessageOrigin", crate::telegram::api::roundtrip::<MessageOrigin>),
-    ("MessageOriginUser", crate::telegram::api::roundtrip::<MessageOriginUser>),
-    ("MessageOriginHiddenUser", crate::telegram::api::roundtrip::<MessageOriginHiddenUser>),
-    ("MessageOriginChat", crate::telegram::api::roundtrip::<MessageOriginChat>),
-    ("MessageOriginChannel", crate::telegram::api::roundtrip::<MessageOriginChannel>),
+    (
+        "ExternalReplyInfo",
+        crate::telegram::api::roundtrip::<ExternalReplyInfo>,
+    ),
+    (
+        "ReplyParameters",
+        crate::telegram::api::roundtrip::<ReplyParameters>,
+    ),
+    (
+        "MessageOrigin",
+        crate::telegram::api::roundtrip::<MessageOrigin>,
+    ),
+    (
+        "MessageOriginUser",
+        crate::telegram::api::roundtrip::<MessageOriginUser>,
+    ),
+    (
+        "MessageOriginHiddenUser",
+        crate::telegram::api::roundtrip::<MessageOriginHiddenUser>,
+    ),
+    (
+        "MessageOriginChat",
+        crate::telegram::api::roundtrip::<MessageOriginChat>,
+    ),
+    (
+        "MessageOriginChannel",
+        crate::telegram::api::roundtrip::<MessageOriginChannel>,
+    ),
     ("PhotoSize", crate::telegram::api::roundtrip::<PhotoSize>),
     ("Animation", crate::telegram::api::roundtrip::<Animation>),
     ("Audio", crate::telegram::api::roundtrip::<Audio>),
     ("Document", crate::telegram::api::roundtrip::<Document>),
     ("LivePhoto", crate::telegram::api::roundtrip::<LivePhoto>),
     ("Story", crate::telegram::api::roundtrip::<Story>),
-    ("VideoQuality", crate::telegram::api::roundtrip::<VideoQuality>),
+    (
+        "VideoQuality",
+        crate::telegram::api::roundtrip::<VideoQuality>,
+    ),
     ("Video", crate::telegram::api::roundtrip::<Video>),
     ("VideoNote", crate::telegram::api::roundtrip::<VideoNote>),
     ("Voice", crate::telegram::api::roundtrip::<Voice>),
-    ("PaidMediaInfo", crate::telegram::api::roundtrip::<PaidMediaInfo>),
+    (
+        "PaidMediaInfo",
+        crate::telegram::api::roundtrip::<PaidMediaInfo>,
+    ),
     ("PaidMedia", crate::telegram::api::roundtrip::<PaidMedia>),
-    ("PaidMediaLivePhoto", crate::telegram::api::roundtrip::<PaidMediaLivePhoto>),
-    ("PaidMediaPhoto", crate::telegram::api::roundtrip::<PaidMediaPhoto>),
-    ("PaidMediaPreview", crate::telegram::api::roundtrip::<PaidMediaPreview>),
-    ("PaidMediaVideo", crate::telegram::api::roundtrip::<PaidMediaVideo>),
+    (
+        "PaidMediaLivePhoto",
+        crate::telegram::api::roundtrip::<PaidMediaLivePhoto>,
+    ),
+    (
+        "PaidMediaPhoto",
+        crate::telegram::api::roundtrip::<PaidMediaPhoto>,
+    ),
+    (
+        "PaidMediaPreview",
+        crate::telegram::api::roundtrip::<PaidMediaPreview>,
+    ),
+    (
+        "PaidMediaVideo",
+        crate::telegram::api::roundtrip::<PaidMediaVideo>,
+    ),
     ("Contact", crate::telegram::api::roundtrip::<Contact>),
     ("Dice", crate::telegram::api::roundtrip::<Dice>),
     ("Link", crate::telegram::api::roundtrip::<Link>),
     ("PollMedia", crate::telegram::api::roundtrip::<PollMedia>),
-    ("InputPollMedia", crate::telegram::api::roundtrip::<InputPollMedia>),
-    ("InputPollOptionMedia", crate::telegram::api::roundtrip::<InputPollOptionMedia>),
+    (
+        "InputPollMedia",
+        crate::telegram::api::roundtrip::<InputPollMedia>,
+    ),
+    (
+        "InputPollOptionMedia",
+        crate::telegram::api::roundtrip::<InputPollOptionMedia>,
+    ),
     ("PollOption", crate::telegram::api::roundtrip::<PollOption>),
-    ("InputPollOption", crate::telegram::api::roundtrip::<InputPollOption>),
+    (
+        "InputPollOption",
+        crate::telegram::api::roundtrip::<InputPollOption>,
+    ),
     ("PollAnswer", crate::telegram::api::roundtrip::<PollAnswer>),
     ("Poll", crate::telegram::api::roundtrip::<Poll>),
-    ("ChecklistTask", crate::telegram::api::roundtrip::<ChecklistTask>),
+    (
+        "ChecklistTask",
+        crate::telegram::api::roundtrip::<ChecklistTask>,
+    ),
     ("Checklist", crate::telegram::api::roundtrip::<Checklist>),
-    ("InputChecklistTask", crate::telegram::api::roundtrip::<InputChecklistTask>),
-    ("InputChecklist", crate::telegram::api::roundtrip::<InputChecklist>),
-    ("ChecklistTasksDone", crate::telegram::api::roundtrip::<ChecklistTasksDone>),
-    ("ChecklistTasksAdded", crate::telegram::api::roundtrip::<ChecklistTasksAdded>),
+    (
+        "InputChecklistTask",
+        crate::telegram::api::roundtrip::<InputChecklistTask>,
+    ),
+    (
+        "InputChecklist",
+        crate::telegram::api::roundtrip::<InputChecklist>,
+    ),
+    (
+        "ChecklistTasksDone",
+        crate::telegram::api::roundtrip::<ChecklistTasksDone>,
+    ),
+    (
+        "ChecklistTasksAdded",
+        crate::telegram::api::roundtrip::<ChecklistTasksAdded>,
+    ),
     ("Location", crate::telegram::api::roundtrip::<Location>),
     ("Venue", crate::telegram::api::roundtrip::<Venue>),
     ("WebAppData", crate::telegram::api::roundtrip::<WebAppData>),
-    ("ProximityAlertTriggered", crate::telegram::api::roundtrip::<ProximityAlertTriggered>),
-    ("MessageAutoDeleteTimerChanged", crate::telegram::api::roundtrip::<MessageAutoDeleteTimerChanged>),
-    ("ManagedBotCreated", crate::telegram::api::roundtrip::<ManagedBotCreated>),
-    ("ManagedBotUpdated", crate::telegram::api::roundtrip::<ManagedBotUpdated>),
-    ("PollOptionAdded", crate::telegram::api::roundtrip::<PollOptionAdded>),
-    ("PollOptionDeleted", crate::telegram::api::roundtrip::<PollOptionDeleted>),
-    ("ChatBoostAdded", crate::telegram::api::roundtrip::<ChatBoostAdded>),
-    ("BackgroundFill", crate::telegram::api::roundtrip::<BackgroundFill>),
-    ("BackgroundFillSolid", crate::telegram::api::roundtrip::<BackgroundFillSolid>),
-    ("BackgroundFillGradient", crate::telegram::api::roundtrip::<BackgroundFillGradient>),
-    ("BackgroundFillFreeformGradient", crate::telegram::api::roundtrip::<BackgroundFillFreeformGradient>),
-    ("BackgroundType", crate::telegram::api::roundtrip::<BackgroundType>),
-    ("BackgroundTypeFill", crate::telegram::api::roundtrip::<BackgroundTypeFill>),
-    ("BackgroundTypeWallpaper", crate::telegram::api::roundtrip::<BackgroundTypeWallpaper>),
-    ("BackgroundTypePattern", crate::telegram::api::roundtrip::<BackgroundTypePattern>),
-    ("BackgroundTypeChatTheme", crate::telegram::api::roundtrip::<BackgroundTypeChatTheme>),
-    ("ChatBackground", crate::telegram::api::roundtrip::<ChatBackground>),
-    ("ForumTopicCreated", crate::telegram::api::roundtrip::<ForumTopicCreated>),
-    ("ForumTopicClosed", crate::telegram::api::roundtrip::<ForumTopicClosed>),
-    ("ForumTopicEdited", crate::telegram::api::roundtrip::<ForumTopicEdited>),
-    ("ForumTopicReopened", crate::telegram::api::roundtrip::<ForumTopicReopened>),
-    ("GeneralForumTopicHidden", crate::telegram::api::roundtrip::<GeneralForumTopicHidden>),
-    ("GeneralForumTopicUnhidden", crate::telegram::api::roundtrip::<GeneralForumTopicUnhidden>),
+    (
+        "ProximityAlertTriggered",
+        crate::telegram::api::roundtrip::<ProximityAlertTriggered>,
+    ),
+    (
+        "MessageAutoDeleteTimerChanged",
+        crate::telegram::api::roundtrip::<MessageAutoDeleteTimerChanged>,
+    ),
+    (
+        "ManagedBotCreated",
+        crate::telegram::api::roundtrip::<ManagedBotCreated>,
+    ),
+    (
+        "ManagedBotUpdated",
+        crate::telegram::api::roundtrip::<ManagedBotUpdated>,
+    ),
+    (
+        "PollOptionAdded",
+        crate::telegram::api::roundtrip::<PollOptionAdded>,
+    ),
+    (
+        "PollOptionDeleted",
+        crate::telegram::api::roundtrip::<PollOptionDeleted>,
+    ),
+    (
+        "ChatBoostAdded",
+        crate::telegram::api::roundtrip::<ChatBoostAdded>,
+    ),
+    (
+        "BackgroundFill",
+        crate::telegram::api::roundtrip::<BackgroundFill>,
+    ),
+    (
+        "BackgroundFillSolid",
+        crate::telegram::api::roundtrip::<BackgroundFillSolid>,
+    ),
+    (
+        "BackgroundFillGradient",
+        crate::telegram::api::roundtrip::<BackgroundFillGradient>,
+    ),
+    (
+        "BackgroundFillFreeformGradient",
+        crate::telegram::api::roundtrip::<BackgroundFillFreeformGradient>,
+    ),
+    (
+        "BackgroundType",
+        crate::telegram::api::roundtrip::<BackgroundType>,
+    ),
+    (
+        "BackgroundTypeFill",
+        crate::telegram::api::roundtrip::<BackgroundTypeFill>,
+    ),
+    (
+        "BackgroundTypeWallpaper",
+        crate::telegram::api::roundtrip::<BackgroundTypeWallpaper>,
+    ),
+    (
+        "BackgroundTypePattern",
+        crate::telegram::api::roundtrip::<BackgroundTypePattern>,
+    ),
+    (
+        "BackgroundTypeChatTheme",
+        crate::telegram::api::roundtrip::<BackgroundTypeChatTheme>,
+    ),
+    (
+        "ChatBackground",
+        crate::telegram::api::roundtrip::<ChatBackground>,
+    ),
+    (
+        "ForumTopicCreated",
+        crate::telegram::api::roundtrip::<ForumTopicCreated>,
+    ),
+    (
+        "ForumTopicClosed",
+        crate::telegram::api::roundtrip::<ForumTopicClosed>,
+    ),
+    (
+        "ForumTopicEdited",
+        crate::telegram::api::roundtrip::<ForumTopicEdited>,
+    ),
+    (
+        "ForumTopicReopened",
+        crate::telegram::api::roundtrip::<ForumTopicReopened>,
+    ),
+    (
+        "GeneralForumTopicHidden",
+        crate::telegram::api::roundtrip::<GeneralForumTopicHidden>,
+    ),
+    (
+        "GeneralForumTopicUnhidden",
+        crate::telegram::api::roundtrip::<GeneralForumTopicUnhidden>,
+    ),
     ("SharedUser", crate::telegram::api::roundtrip::<SharedUser>),
-    ("UsersShared", crate::telegram::api::roundtrip::<UsersShared>),
+    (
+        "UsersShared",
+        crate::telegram::api::roundtrip::<UsersShared>,
+    ),
     ("ChatShared", crate::telegram::api::roundtrip::<ChatShared>),
-    ("WriteAccessAllowed", crate::telegram::api::roundtrip::<WriteAccessAllowed>),
-    ("VideoChatScheduled", crate::telegram::api::roundtrip::<VideoChatScheduled>),
-    ("VideoChatStarted", crate::telegram::api::roundtrip::<VideoChatStarted>),
-    ("VideoChatEnded", crate::telegram::api::roundtrip::<VideoChatEnded>),
-    ("VideoChatParticipantsInvited", crate::telegram::api::roundtrip::<VideoChatParticipantsInvited>),
-    ("PaidMessagePriceChanged", crate::telegram::api::roundtrip::<PaidMessagePriceChanged>),
-    ("DirectMessagePriceChanged", crate::telegram::api::roundtrip::<DirectMessagePriceChanged>),
-    ("SuggestedPostApproved", crate::telegram::api::roundtrip::<SuggestedPostApproved>),
-    ("SuggestedPostApprovalFailed", crate::telegram::api::roundtrip::<SuggestedPostApprovalFailed>),
-    ("SuggestedPostDeclined", crate::telegram::api::roundtrip::<SuggestedPostDeclined>),
-    ("SuggestedPostPaid", crate::telegram::api::roundtrip::<SuggestedPostPaid>),
-    ("SuggestedPostRefunded", crate::telegram::api::roundtrip::<SuggestedPostRefunded>),
-    ("GiveawayCreated", crate::telegram::api::roundtrip::<GiveawayCreated>),
+    (
+        "WriteAccessAllowed",
+        crate::telegram::api::roundtrip::<WriteAccessAllowed>,
+    ),
+    (
+        "VideoChatScheduled",
+        crate::telegram::api::roundtrip::<VideoChatScheduled>,
+    ),
+    (
+        "VideoChatStarted",
+        crate::telegram::api::roundtrip::<VideoChatStarted>,
+    ),
+    (
+        "VideoChatEnded",
+        crate::telegram::api::roundtrip::<VideoChatEnded>,
+    ),
+    (
+        "VideoChatParticipantsInvited",
+        crate::telegram::api::roundtrip::<VideoChatParticipantsInvited>,
+    ),
+    (
+        "PaidMessagePriceChanged",
+        crate::telegram::api::roundtrip::<PaidMessagePriceChanged>,
+    ),
+    (
+        "DirectMessagePriceChanged",
+        crate::telegram::api::roundtrip::<DirectMessagePriceChanged>,
+    ),
+    (
+        "SuggestedPostApproved",
+        crate::telegram::api::roundtrip::<SuggestedPostApproved>,
+    ),
+    (
+        "SuggestedPostApprovalFailed",
+        crate::telegram::api::roundtrip::<SuggestedPostApprovalFailed>,
+    ),
+    (
+        "SuggestedPostDeclined",
+        crate::telegram::api::roundtrip::<SuggestedPostDeclined>,
+    ),
+    (
+        "SuggestedPostPaid",
+        crate::telegram::api::roundtrip::<SuggestedPostPaid>,
+    ),
+    (
+        "SuggestedPostRefunded",
+        crate::telegram::api::roundtrip::<SuggestedPostRefunded>,
+    ),
+    (
+        "GiveawayCreated",
+        crate::telegram::api::roundtrip::<GiveawayCreated>,
+    ),
     ("Giveaway", crate::telegram::api::roundtrip::<Giveaway>),
-    ("GiveawayWinners", crate::telegram::api::roundtrip::<GiveawayWinners>),
-    ("GiveawayCompleted", crate::telegram::api::roundtrip::<GiveawayCompleted>),
-    ("LinkPreviewOptions", crate::telegram::api::roundtrip::<LinkPreviewOptions>),
-    ("SuggestedPostPrice", crate::telegram::api::roundtrip::<SuggestedPostPrice>),
-    ("SuggestedPostInfo", crate::telegram::api::roundtrip::<SuggestedPostInfo>),
-    ("SuggestedPostParameters", crate::telegram::api::roundtrip::<SuggestedPostParameters>),
-    ("DirectMessagesTopic", crate::telegram::api::roundtrip::<DirectMessagesTopic>),
-    ("UserProfilePhotos", crate::telegram::api::roundtrip::<UserProfilePhotos>),
-    ("UserProfileAudios", crate::telegram::api::roundtrip::<UserProfileAudios>),
+    (
+        "GiveawayWinners",
+        crate::telegram::api::roundtrip::<GiveawayWinners>,
+    ),
+    (
+        "GiveawayCompleted",
+        crate::telegram::api::roundtrip::<GiveawayCompleted>,
+    ),
+    (
+        "LinkPreviewOptions",
+        crate::telegram::api::roundtrip::<LinkPreviewOptions>,
+    ),
+    (
+        "SuggestedPostPrice",
+        crate::telegram::api::roundtrip::<SuggestedPostPrice>,
+    ),
+    (
+        "SuggestedPostInfo",
+        crate::telegram::api::roundtrip::<SuggestedPostInfo>,
+    ),
+    (
+        "SuggestedPostParameters",
+        crate::telegram::api::roundtrip::<SuggestedPostParameters>,
+    ),
+    (
+        "DirectMessagesTopic",
+        crate::telegram::api::roundtrip::<DirectMessagesTopic>,
+    ),
+    (
+        "UserProfilePhotos",
+        crate::telegram::api::roundtrip::<UserProfilePhotos>,
+    ),
+    (
+        "UserProfileAudios",
+        crate::telegram::api::roundtrip::<UserProfileAudios>,
+    ),
     ("File", crate::telegram::api::roundtrip::<File>),
     ("WebAppInfo", crate::telegram::api::roundtrip::<WebAppInfo>),
-    ("ReplyKeyboardMarkup", crate::telegram::api::roundtrip::<ReplyKeyboardMarkup>),
-    ("KeyboardButton", crate::telegram::api::roundtrip::<KeyboardButton>),
-    ("KeyboardButtonRequestUsers", crate::telegram::api::roundtrip::<KeyboardButtonRequestUsers>),
-    ("KeyboardButtonRequestChat", crate::telegram::api::roundtrip::<KeyboardButtonRequestChat>),
-    ("KeyboardButtonRequestManagedBot", crate::telegram::api::roundtrip::<KeyboardButtonRequestManagedBot>),
-    ("KeyboardButtonPollType", crate::telegram::api::roundtrip::<KeyboardButtonPollType>),
-    ("ReplyKeyboardRemove", crate::telegram::api::roundtrip::<ReplyKeyboardRemove>),
-    ("InlineKeyboardMarkup", crate::telegram::api::roundtrip::<InlineKeyboardMarkup>),
-    ("InlineKeyboardButton", crate::telegram::api::roundtrip::<InlineKeyboardButton>),
+    (
+        "ReplyKeyboardMarkup",
+        crate::telegram::api::roundtrip::<ReplyKeyboardMarkup>,
+    ),
+    (
+        "KeyboardButton",
+        crate::telegram::api::roundtrip::<KeyboardButton>,
+    ),
+    (
+        "KeyboardButtonRequestUsers",
+        crate::telegram::api::roundtrip::<KeyboardButtonRequestUsers>,
+    ),
+    (
+        "KeyboardButtonRequestChat",
+        crate::telegram::api::roundtrip::<KeyboardButtonRequestChat>,
+    ),
+    (
+        "KeyboardButtonRequestManagedBot",
+        crate::telegram::api::roundtrip::<KeyboardButtonRequestManagedBot>,
+    ),
+    (
+        "KeyboardButtonPollType",
+        crate::telegram::api::roundtrip::<KeyboardButtonPollType>,
+    ),
+    (
+        "ReplyKeyboardRemove",
+        crate::telegram::api::roundtrip::<ReplyKeyboardRemove>,
+    ),
+    (
+        "InlineKeyboardMarkup",
+        crate::telegram::api::roundtrip::<InlineKeyboardMarkup>,
+    ),
+    (
+        "InlineKeyboardButton",
+        crate::telegram::api::roundtrip::<InlineKeyboardButton>,
+    ),
     ("LoginUrl", crate::telegram::api::roundtrip::<LoginUrl>),
-    ("SwitchInlineQueryChosenChat", crate::telegram::api::roundtrip::<SwitchInlineQueryChosenChat>),
-    ("CopyTextButton", crate::telegram::api::roundtrip::<CopyTextButton>),
-    ("CallbackQuery", crate::telegram::api::roundtrip::<CallbackQuery>),
+    (
+        "SwitchInlineQueryChosenChat",
+        crate::telegram::api::roundtrip::<SwitchInlineQueryChosenChat>,
+    ),
+    (
+        "CopyTextButton",
+        crate::telegram::api::roundtrip::<CopyTextButton>,
+    ),
+    (
+        "CallbackQuery",
+        crate::telegram::api::roundtrip::<CallbackQuery>,
+    ),
     ("ForceReply", crate::telegram::api::roundtrip::<ForceReply>),
     ("ChatPhoto", crate::telegram::api::roundtrip::<ChatPhoto>),
-    ("ChatInviteLink", crate::telegram::api::roundtrip::<ChatInviteLink>),
-    ("ChatAdministratorRights", crate::telegram::api::roundtrip::<ChatAdministratorRights>),
-    ("ChatMemberUpdated", crate::telegram::api::roundtrip::<ChatMemberUpdated>),
+    (
+        "ChatInviteLink",
+        crate::telegram::api::roundtrip::<ChatInviteLink>,
+    ),
+    (
+        "ChatAdministratorRights",
+        crate::telegram::api::roundtrip::<ChatAdministratorRights>,
+    ),
+    (
+        "ChatMemberUpdated",
+        crate::telegram::api::roundtrip::<ChatMemberUpdated>,
+    ),
     ("ChatMember", crate::telegram::api::roundtrip::<ChatMember>),
-    ("ChatMemberOwner", crate::telegram::api::roundtrip::<ChatMemberOwner>),
-    ("ChatMemberAdministrator", crate::telegram::api::roundtrip::<ChatMemberAdministrator>),
-    ("ChatMemberMember", crate::telegram::api::roundtrip::<ChatMemberMember>),
-    ("ChatMemberRestricted", crate::telegram::api::roundtrip::<ChatMemberRestricted>),
-    ("ChatMemberLeft", crate::telegram::api::roundtrip::<ChatMemberLeft>),
-    ("ChatMemberBanned", crate::telegram::api::roundtrip::<ChatMemberBanned>),
-    ("ChatJoinRequest", crate::telegram::api::roundtrip::<ChatJoinRequest>),
-    ("ChatPermissions", crate::telegram::api::roundtrip::<ChatPermissions>),
+    (
+        "ChatMemberOwner",
+        crate::telegram::api::roundtrip::<ChatMemberOwner>,
+    ),
+    (
+        "ChatMemberAdministrator",
+        crate::telegram::api::roundtrip::<ChatMemberAdministrator>,
+    ),
+    (
+        "ChatMemberMember",
+        crate::telegram::api::roundtrip::<ChatMemberMember>,
+    ),
+    (
+        "ChatMemberRestricted",
+        crate::telegram::api::roundtrip::<ChatMemberRestricted>,
+    ),
+    (
+        "ChatMemberLeft",
+        crate::telegram::api::roundtrip::<ChatMemberLeft>,
+    ),
+    (
+        "ChatMemberBanned",
+        crate::telegram::api::roundtrip::<ChatMemberBanned>,
+    ),
+    (
+        "ChatJoinRequest",
+        crate::telegram::api::roundtrip::<ChatJoinRequest>,
+    ),
+    (
+        "ChatPermissions",
+        crate::telegram::api::roundtrip::<ChatPermissions>,
+    ),
     ("Birthdate", crate::telegram::api::roundtrip::<Birthdate>),
-    ("BusinessIntro", crate::telegram::api::roundtrip::<BusinessIntro>),
-    ("BusinessLocation", crate::telegram::api::roundtrip::<BusinessLocation>),
-    ("BusinessOpeningHoursInterval", crate::telegram::api::roundtrip::<BusinessOpeningHoursInterval>),
-    ("BusinessOpeningHours", crate::telegram::api::roundtrip::<BusinessOpeningHours>),
+    (
+        "BusinessIntro",
+        crate::telegram::api::roundtrip::<BusinessIntro>,
+    ),
+    (
+        "BusinessLocation",
+        crate::telegram::api::roundtrip::<BusinessLocation>,
+    ),
+    (
+        "BusinessOpeningHoursInterval",
+        crate::telegram::api::roundtrip::<BusinessOpeningHoursInterval>,
+    ),
+    (
+        "BusinessOpeningHours",
+        crate::telegram::api::roundtrip::<BusinessOpeningHours>,
+    ),
     ("UserRating", crate::telegram::api::roundtrip::<UserRating>),
-    ("StoryAreaPosition", crate::telegram::api::roundtrip::<StoryAreaPosition>),
-    ("LocationAddress", crate::telegram::api::roundtrip::<LocationAddress>),
-    ("StoryAreaType", crate::telegram::api::roundtrip::<StoryAreaType>),
-    ("StoryAreaTypeLocation", crate::telegram::api::roundtrip::<StoryAreaTypeLocation>),
-    ("StoryAreaTypeSuggestedReaction", crate::telegram::api::roundtrip::<StoryAreaTypeSuggestedReaction>),
-    ("StoryAreaTypeLink", crate::telegram::api::roundtrip::<StoryAreaTypeLink>),
-    ("StoryAreaTypeWeather", crate::telegram::api::roundtrip::<StoryAreaTypeWeather>),
-    ("StoryAreaTypeUniqueGift", crate::telegram::api::roundtrip::<StoryAreaTypeUniqueGift>),
+    (
+        "StoryAreaPosition",
+        crate::telegram::api::roundtrip::<StoryAreaPosition>,
+    ),
+    (
+        "LocationAddress",
+        crate::telegram::api::roundtrip::<LocationAddress>,
+    ),
+    (
+        "StoryAreaType",
+        crate::telegram::api::roundtrip::<StoryAreaType>,
+    ),
+    (
+        "StoryAreaTypeLocation",
+        crate::telegram::api::roundtrip::<StoryAreaTypeLocation>,
+    ),
+    (
+        "StoryAreaTypeSuggestedReaction",
+        crate::telegram::api::roundtrip::<StoryAreaTypeSuggestedReaction>,
+    ),
+    (
+        "StoryAreaTypeLink",
+        crate::telegram::api::roundtrip::<StoryAreaTypeLink>,
+    ),
+    (
+        "StoryAreaTypeWeather",
+        crate::telegram::api::roundtrip::<StoryAreaTypeWeather>,
+    ),
+    (
+        "StoryAreaTypeUniqueGift",
+        crate::telegram::api::roundtrip::<StoryAreaTypeUniqueGift>,
+    ),
     ("StoryArea", crate::telegram::api::roundtrip::<StoryArea>),
-    ("ChatLocation", crate::telegram::api::roundtrip::<ChatLocation>),
-    ("ReactionType", crate::telegram::api::roundtrip::<ReactionType>),
-    ("ReactionTypeEmoji", crate::telegram::api::roundtrip::<ReactionTypeEmoji>),
-    ("ReactionTypeCustomEmoji", crate::telegram::api::roundtrip::<ReactionTypeCustomEmoji>),
-    ("ReactionTypePaid", crate::telegram::api::roundtrip::<ReactionTypePaid>),
-    ("ReactionCount", crate::telegram::api::roundtrip::<ReactionCount>),
-    ("MessageReactionUpdated", crate::telegram::api::roundtrip::<MessageReactionUpdated>),
-    ("MessageReactionCountUpdated", crate::telegram::api::roundtrip::<MessageReactionCountUpdated>),
+    (
+        "ChatLocation",
+        crate::telegram::api::roundtrip::<ChatLocation>,
+    ),
+    (
+        "ReactionType",
+        crate::telegram::api::roundtrip::<ReactionType>,
+    ),
+    (
+        "ReactionTypeEmoji",
+        crate::telegram::api::roundtrip::<ReactionTypeEmoji>,
+    ),
+    (
+        "ReactionTypeCustomEmoji",
+        crate::telegram::api::roundtrip::<ReactionTypeCustomEmoji>,
+    ),
+    (
+        "ReactionTypePaid",
+        crate::telegram::api::roundtrip::<ReactionTypePaid>,
+    ),
+    (
+        "ReactionCount",
+        crate::telegram::api::roundtrip::<ReactionCount>,
+    ),
+    (
+        "MessageReactionUpdated",
+        crate::telegram::api::roundtrip::<MessageReactionUpdated>,
+    ),
+    (
+        "MessageReactionCountUpdated",
+        crate::telegram::api::roundtrip::<MessageReactionCountUpdated>,
+    ),
     ("ForumTopic", crate::telegram::api::roundtrip::<ForumTopic>),
-    ("GiftBackground", crate::telegram::api::roundtrip::<GiftBackground>),
+    (
+        "GiftBackground",
+        crate::telegram::api::roundtrip::<GiftBackground>,
+    ),
     ("Gift", crate::telegram::api::roundtrip::<Gift>),
     ("Gifts", crate::telegram::api::roundtrip::<Gifts>),
-    ("UniqueGiftModel", crate::telegram::api::roundtrip::<UniqueGiftModel>),
-    ("UniqueGiftSymbol", crate::telegram::api::roundtrip::<UniqueGiftSymbol>),
-    ("UniqueGiftBackdropColors", crate::telegram::api::roundtrip::<UniqueGiftBackdropColors>),
-    ("UniqueGiftBackdrop", crate::telegram::api::roundtrip::<UniqueGiftBackdrop>),
-    ("UniqueGiftColors", crate::telegram::api::roundtrip::<UniqueGiftColors>),
+    (
+        "UniqueGiftModel",
+        crate::telegram::api::roundtrip::<UniqueGiftModel>,
+    ),
+    (
+        "UniqueGiftSymbol",
+        crate::telegram::api::roundtrip::<UniqueGiftSymbol>,
+    ),
+    (
+        "UniqueGiftBackdropColors",
+        crate::telegram::api::roundtrip::<UniqueGiftBackdropColors>,
+    ),
+    (
+        "UniqueGiftBackdrop",
+        crate::telegram::api::roundtrip::<UniqueGiftBackdrop>,
+    ),
+    (
+        "UniqueGiftColors",
+        crate::telegram::api::roundtrip::<UniqueGiftColors>,
+    ),
     ("UniqueGift", crate::telegram::api::roundtrip::<UniqueGift>),
     ("GiftInfo", crate::telegram::api::roundtrip::<GiftInfo>),
-    ("UniqueGiftInfo", crate::telegram::api::roundtrip::<UniqueGiftInfo>),
+    (
+        "UniqueGiftInfo",
+        crate::telegram::api::roundtrip::<UniqueGiftInfo>,
+    ),
     ("OwnedGift", crate::telegram::api::roundtrip::<OwnedGift>),
-    ("OwnedGiftRegular", crate::telegram::api::roundtrip::<OwnedGiftRegular>),
-    ("OwnedGiftUnique", crate::telegram::api::roundtrip::<OwnedGiftUnique>),
+    (
+        "OwnedGiftRegular",
+        crate::telegram::api::roundtrip::<OwnedGiftRegular>,
+    ),
+    (
+        "OwnedGiftUnique",
+        crate::telegram::api::roundtrip::<OwnedGiftUnique>,
+    ),
     ("OwnedGifts", crate::telegram::api::roundtrip::<OwnedGifts>),
-    ("BotAccessSettings", crate::telegram::api::roundtrip::<BotAccessSettings>),
-    ("AcceptedGiftTypes", crate::telegram::api::roundtrip::<AcceptedGiftTypes>),
+    (
+        "BotAccessSettings",
+        crate::telegram::api::roundtrip::<BotAccessSettings>,
+    ),
+    (
+        "AcceptedGiftTypes",
+        crate::telegram::api::roundtrip::<AcceptedGiftTypes>,
+    ),
     ("StarAmount", crate::telegram::api::roundtrip::<StarAmount>),
     ("BotCommand", crate::telegram::api::roundtrip::<BotCommand>),
-    ("BotCommandScope", crate::telegram::api::roundtrip::<BotCommandScope>),
-    ("BotCommandScopeDefault", crate::telegram::api::roundtrip::<BotCommandScopeDefault>),
-    ("BotCommandScopeAllPrivateChats", crate::telegram::api::roundtrip::<BotCommandScopeAllPrivateChats>),
-    ("BotCommandScopeAllGroupChats", crate::telegram::api::roundtrip::<BotCommandScopeAllGroupChats>),
-    ("BotCommandScopeAllChatAdministrators", crate::telegram::api::roundtrip::<BotCommandScopeAllChatAdministrators>),
-    ("BotCommandScopeChat", crate::telegram::api::roundtrip::<BotCommandScopeChat>),
-    ("BotCommandScopeChatAdministrators", crate::telegram::api::roundtrip::<BotCommandScopeChatAdministrators>),
-    ("BotCommandScopeChatMember", crate::telegram::api::roundtrip::<BotCommandScopeChatMember>),
+    (
+        "BotCommandScope",
+        crate::telegram::api::roundtrip::<BotCommandScope>,
+    ),
+    (
+        "BotCommandScopeDefault",
+        crate::telegram::api::roundtrip::<BotCommandScopeDefault>,
+    ),
+    (
+        "BotCommandScopeAllPrivateChats",
+        crate::telegram::api::roundtrip::<BotCommandScopeAllPrivateChats>,
+    ),
+    (
+        "BotCommandScopeAllGroupChats",
+        crate::telegram::api::roundtrip::<BotCommandScopeAllGroupChats>,
+    ),
+    (
+        "BotCommandScopeAllChatAdministrators",
+        crate::telegram::api::roundtrip::<BotCommandScopeAllChatAdministrators>,
+    ),
+    (
+        "BotCommandScopeChat",
+        crate::telegram::api::roundtrip::<BotCommandScopeChat>,
+    ),
+    (
+        "BotCommandScopeChatAdministrators",
+        crate::telegram::api::roundtrip::<BotCommandScopeChatAdministrators>,
+    ),
+    (
+        "BotCommandScopeChatMember",
+        crate::telegram::api::roundtrip::<BotCommandScopeChatMember>,
+    ),
     ("BotName", crate::telegram::api::roundtrip::<BotName>),
-    ("BotDescription", crate::telegram::api::roundtrip::<BotDescription>),
-    ("BotShortDescription", crate::telegram::api::roundtrip::<BotShortDescription>),
+    (
+        "BotDescription",
+        crate::telegram::api::roundtrip::<BotDescription>,
+    ),
+    (
+        "BotShortDescription",
+        crate::telegram::api::roundtrip::<BotShortDescription>,
+    ),
     ("MenuButton", crate::telegram::api::roundtrip::<MenuButton>),
-    ("MenuButtonCommands", crate::telegram::api::roundtrip::<MenuButtonCommands>),
-    ("MenuButtonWebApp", crate::telegram::api::roundtrip::<MenuButtonWebApp>),
-    ("MenuButtonDefault", crate::telegram::api::roundtrip::<MenuButtonDefault>),
-    ("ChatBoostSource", crate::telegram::api::roundtrip::<ChatBoostSource>),
-    ("ChatBoostSourcePremium", crate::telegram::api::roundtrip::<ChatBoostSourcePremium>),
-    ("ChatBoostSourceGiftCode", crate::telegram::api::roundtrip::<ChatBoostSourceGiftCode>),
-    ("ChatBoostSourceGiveaway", crate::telegram::api::roundtrip::<ChatBoostSourceGiveaway>),
+    (
+        "MenuButtonCommands",
+        crate::telegram::api::roundtrip::<MenuButtonCommands>,
+    ),
+    (
+        "MenuButtonWebApp",
+        crate::telegram::api::roundtrip::<MenuButtonWebApp>,
+    ),
+    (
+        "MenuButtonDefault",
+        crate::telegram::api::roundtrip::<MenuButtonDefault>,
+    ),
+    (
+        "ChatBoostSource",
+        crate::telegram::api::roundtrip::<ChatBoostSource>,
+    ),
+    (
+        "ChatBoostSourcePremium",
+        crate::telegram::api::roundtrip::<ChatBoostSourcePremium>,
+    ),
+    (
+        "ChatBoostSourceGiftCode",
+        crate::telegram::api::roundtrip::<ChatBoostSourceGiftCode>,
+    ),
+    (
+        "ChatBoostSourceGiveaway",
+        crate::telegram::api::roundtrip::<ChatBoostSourceGiveaway>,
+    ),
     ("ChatBoost", crate::telegram::api::roundtrip::<ChatBoost>),
-    ("ChatBoostUpdated", crate::telegram::api::roundtrip::<ChatBoostUpdated>),
-    ("ChatBoostRemoved", crate::telegram::api::roundtrip::<ChatBoostRemoved>),
-    ("ChatOwnerLeft", crate::telegram::api::roundtrip::<ChatOwnerLeft>),
-    ("ChatOwnerChanged", crate::telegram::api::roundtrip::<ChatOwnerChanged>),
-    ("UserChatBoosts", crate::telegram::api::roundtrip::<UserChatBoosts>),
-    ("BusinessBotRights", crate::telegram::api::roundtrip::<BusinessBotRights>),
-    ("BusinessConnection", crate::telegram::api::roundtrip::<BusinessConnection>),
-    ("BusinessMessagesDeleted", crate::telegram::api::roundtrip::<BusinessMessagesDeleted>),
-    ("SentWebAppMessage", crate::telegram::api::roundtrip::<SentWebAppMessage>),
-    ("SentGuestMessage", crate::telegram::api::roundtrip::<SentGuestMessage>),
-    ("PreparedInlineMessage", crate::telegram::api::roundtrip::<PreparedInlineMessage>),
-    ("PreparedKeyboardButton", crate::telegram::api::roundtrip::<PreparedKeyboardButton>),
-    ("ResponseParameters", crate::telegram::api::roundtrip::<ResponseParameters>),
+    (
+        "ChatBoostUpdated",
+        crate::telegram::api::roundtrip::<ChatBoostUpdated>,
+    ),
+    (
+        "ChatBoostRemoved",
+        crate::telegram::api::roundtrip::<ChatBoostRemoved>,
+    ),
+    (
+        "ChatOwnerLeft",
+        crate::telegram::api::roundtrip::<ChatOwnerLeft>,
+    ),
+    (
+        "ChatOwnerChanged",
+        crate::telegram::api::roundtrip::<ChatOwnerChanged>,
+    ),
+    (
+        "UserChatBoosts",
+        crate::telegram::api::roundtrip::<UserChatBoosts>,
+    ),
+    (
+        "BusinessBotRights",
+        crate::telegram::api::roundtrip::<BusinessBotRights>,
+    ),
+    (
+        "BusinessConnection",
+        crate::telegram::api::roundtrip::<BusinessConnection>,
+    ),
+    (
+        "BusinessMessagesDeleted",
+        crate::telegram::api::roundtrip::<BusinessMessagesDeleted>,
+    ),
+    (
+        "SentWebAppMessage",
+        crate::telegram::api::roundtrip::<SentWebAppMessage>,
+    ),
+    (
+        "SentGuestMessage",
+        crate::telegram::api::roundtrip::<SentGuestMessage>,
+    ),
+    (
+        "PreparedInlineMessage",
+        crate::telegram::api::roundtrip::<PreparedInlineMessage>,
+    ),
+    (
+        "PreparedKeyboardButton",
+        crate::telegram::api::roundtrip::<PreparedKeyboardButton>,
+    ),
+    (
+        "ResponseParameters",
+        crate::telegram::api::roundtrip::<ResponseParameters>,
+    ),
     ("InputMedia", crate::telegram::api::roundtrip::<InputMedia>),
-    ("InputMediaAnimation", crate::telegram::api::roundtrip::<InputMediaAnimation>),
-    ("InputMediaAudio", crate::telegram::api::roundtrip::<InputMediaAudio>),
-    ("InputMediaDocument", crate::telegram::api::roundtrip::<InputMediaDocument>),
-    ("InputMediaLink", crate::telegram::api::roundtrip::<InputMediaLink>),
-    ("InputMediaLivePhoto", crate::telegram::api::roundtrip::<InputMediaLivePhoto>),
-    ("InputMediaLocation", crate::telegram::api::roundtrip::<InputMediaLocation>),
-    ("InputMediaPhoto", crate::telegram::api::roundtrip::<InputMediaPhoto>),
-    ("InputMediaSticker", crate::telegram::api::roundtrip::<InputMediaSticker>),
-    ("InputMediaVenue", crate::telegram::api::roundtrip::<InputMediaVenue>),
-    ("InputMediaVideo", crate::telegram::api::roundtrip::<InputMediaVideo>),
-    ("InputPaidMedia", crate::telegram::api::roundtrip::<InputPaidMedia>),
-    ("InputPaidMediaLivePhoto", crate::telegram::api::roundtrip::<InputPaidMediaLivePhoto>),
-    ("InputPaidMediaPhoto", crate::telegram::api::roundtrip::<InputPaidMediaPhoto>),
-    ("InputPaidMediaVideo", crate::telegram::api::roundtrip::<InputPaidMediaVideo>),
-    ("InputProfilePhoto", crate::telegram::api::roundtrip::<InputProfilePhoto>),
-    ("InputProfilePhotoStatic", crate::telegram::api::roundtrip::<InputProfilePhotoStatic>),
-    ("InputProfilePhotoAnimated", crate::telegram::api::roundtrip::<InputProfilePhotoAnimated>),
-    ("InputStoryContent", crate::telegram::api::roundtrip::<InputStoryContent>),
-    ("InputStoryContentPhoto", crate::telegram::api::roundtrip::<InputStoryContentPhoto>),
-    ("InputStoryContentVideo", crate::telegram::api::roundtrip::<InputStoryContentVideo>),
+    (
+        "InputMediaAnimation",
+        crate::telegram::api::roundtrip::<InputMediaAnimation>,
+    ),
+    (
+        "InputMediaAudio",
+        crate::telegram::api::roundtrip::<InputMediaAudio>,
+    ),
+    (
+        "InputMediaDocument",
+        crate::telegram::api::roundtrip::<InputMediaDocument>,
+    ),
+    (
+        "InputMediaLink",
+        crate::telegram::api::roundtrip::<InputMediaLink>,
+    ),
+    (
+        "InputMediaLivePhoto",
+        crate::telegram::api::roundtrip::<InputMediaLivePhoto>,
+    ),
+    (
+        "InputMediaLocation",
+        crate::telegram::api::roundtrip::<InputMediaLocation>,
+    ),
+    (
+        "InputMediaPhoto",
+        crate::telegram::api::roundtrip::<InputMediaPhoto>,
+    ),
+    (
+        "InputMediaSticker",
+        crate::telegram::api::roundtrip::<InputMediaSticker>,
+    ),
+    (
+        "InputMediaVenue",
+        crate::telegram::api::roundtrip::<InputMediaVenue>,
+    ),
+    (
+        "InputMediaVideo",
+        crate::telegram::api::roundtrip::<InputMediaVideo>,
+    ),
+    (
+        "InputPaidMedia",
+        crate::telegram::api::roundtrip::<InputPaidMedia>,
+    ),
+    (
+        "InputPaidMediaLivePhoto",
+        crate::telegram::api::roundtrip::<InputPaidMediaLivePhoto>,
+    ),
+    (
+        "InputPaidMediaPhoto",
+        crate::telegram::api::roundtrip::<InputPaidMediaPhoto>,
+    ),
+    (
+        "InputPaidMediaVideo",
+        crate::telegram::api::roundtrip::<InputPaidMediaVideo>,
+    ),
+    (
+        "InputProfilePhoto",
+        crate::telegram::api::roundtrip::<InputProfilePhoto>,
+    ),
+    (
+        "InputProfilePhotoStatic",
+        crate::telegram::api::roundtrip::<InputProfilePhotoStatic>,
+    ),
+    (
+        "InputProfilePhotoAnimated",
+        crate::telegram::api::roundtrip::<InputProfilePhotoAnimated>,
+    ),
+    (
+        "InputStoryContent",
+        crate::telegram::api::roundtrip::<InputStoryContent>,
+    ),
+    (
+        "InputStoryContentPhoto",
+        crate::telegram::api::roundtrip::<InputStoryContentPhoto>,
+    ),
+    (
+        "InputStoryContentVideo",
+        crate::telegram::api::roundtrip::<InputStoryContentVideo>,
+    ),
     ("Sticker", crate::telegram::api::roundtrip::<Sticker>),
     ("StickerSet", crate::telegram::api::roundtrip::<StickerSet>),
-    ("MaskPosition", crate::telegram::api::roundtrip::<MaskPosition>),
-    ("InputSticker", crate::telegram::api::roundtrip::<InputSticker>),
-    ("RichMessage", crate::telegram::api::roundtrip::<RichMessage>),
-    ("InputRichMessage", crate::telegram::api::roundtrip::<InputRichMessage>),
+    (
+        "MaskPosition",
+        crate::telegram::api::roundtrip::<MaskPosition>,
+    ),
+    (
+        "InputSticker",
+        crate::telegram::api::roundtrip::<InputSticker>,
+    ),
+    (
+        "RichMessage",
+        crate::telegram::api::roundtrip::<RichMessage>,
+    ),
+    (
+        "InputRichMessage",
+        crate::telegram::api::roundtrip::<InputRichMessage>,
+    ),
     ("RichText", crate::telegram::api::roundtrip::<RichText>),
-    ("RichTextBold", crate::telegram::api::roundtrip::<RichTextBold>),
-    ("RichTextItalic", crate::telegram::api::roundtrip::<RichTextItalic>),
-    ("RichTextUnderline", crate::telegram::api::roundtrip::<RichTextUnderline>),
-    ("RichTextStrikethrough", crate::telegram::api::roundtrip::<RichTextStrikethrough>),
-    ("RichTextSpoiler", crate::telegram::api::roundtrip::<RichTextSpoiler>),
-    ("RichTextDateTime", crate::telegram::api::roundtrip::<RichTextDateTime>),
-    ("RichTextTextMention", crate::telegram::api::roundtrip::<RichTextTextMention>),
-    ("RichTextSubscript", crate::telegram::api::roundtrip::<RichTextSubscript>),
-    ("RichTextSuperscript", crate::telegram::api::roundtrip::<RichTextSuperscript>),
-    ("RichTextMarked", crate::telegram::api::roundtrip::<RichTextMarked>),
-    ("RichTextCode", crate::telegram::api::roundtrip::<RichTextCode>),
-    ("RichTextCustomEmoji", crate::telegram::api::roundtrip::<RichTextCustomEmoji>),
-    ("RichTextMathematicalExpression", crate::telegram::api::roundtrip::<RichTextMathematicalExpression>),
-    ("RichTextUrl", crate::telegram::api::roundtrip::<RichTextUrl>),
-    ("RichTextEmailAddress", crate::telegram::api::roundtrip::<RichTextEmailAddress>),
-    ("RichTextPhoneNumber", crate::telegram::api::roundtrip::<RichTextPhoneNumber>),
-    ("RichTextBankCardNumber", crate::telegram::api::roundtrip::<RichTextBankCardNumber>),
-    ("RichTextMention", crate::telegram::api::roundtrip::<RichTextMention>),
-    ("RichTextHashtag", crate::telegram::api::roundtrip::<RichTextHashtag>),
-    ("RichTextCashtag", crate::telegram::api::roundtrip::<RichTextCashtag>),
-    ("RichTextBotCommand", crate::telegram::api::roundtrip::<RichTextBotCommand>),
-    ("RichTextAnchor", crate::telegram::api::roundtrip::<RichTextAnchor>),
-    ("RichTextAnchorLink", crate::telegram::api::roundtrip::<RichTextAnchorLink>),
-    ("RichTextReference", crate::telegram::api::roundtrip::<RichTextReference>),
-    ("RichTextReferenceLink", crate::telegram::api::roundtrip::<RichTextReferenceLink>),
-    ("RichBlockCaption", crate::telegram::api::roundtrip::<RichBlockCaption>),
-    ("RichBlockTableCell", crate::telegram::api::roundtrip::<RichBlockTableCell>),
-    ("RichBlockListItem", crate::telegram::api::roundtrip::<RichBlockListItem>),
+    (
+        "RichTextBold",
+        crate::telegram::api::roundtrip::<RichTextBold>,
+    ),
+    (
+        "RichTextItalic",
+        crate::telegram::api::roundtrip::<RichTextItalic>,
+    ),
+    (
+        "RichTextUnderline",
+        crate::telegram::api::roundtrip::<RichTextUnderline>,
+    ),
+    (
+        "RichTextStrikethrough",
+        crate::telegram::api::roundtrip::<RichTextStrikethrough>,
+    ),
+    (
+        "RichTextSpoiler",
+        crate::telegram::api::roundtrip::<RichTextSpoiler>,
+    ),
+    (
+        "RichTextDateTime",
+        crate::telegram::api::roundtrip::<RichTextDateTime>,
+    ),
+    (
+        "RichTextTextMention",
+        crate::telegram::api::roundtrip::<RichTextTextMention>,
+    ),
+    (
+        "RichTextSubscript",
+        crate::telegram::api::roundtrip::<RichTextSubscript>,
+    ),
+    (
+        "RichTextSuperscript",
+        crate::telegram::api::roundtrip::<RichTextSuperscript>,
+    ),
+    (
+        "RichTextMarked",
+        crate::telegram::api::roundtrip::<RichTextMarked>,
+    ),
+    (
+        "RichTextCode",
+        crate::telegram::api::roundtrip::<RichTextCode>,
+    ),
+    (
+        "RichTextCustomEmoji",
+        crate::telegram::api::roundtrip::<RichTextCustomEmoji>,
+    ),
+    (
+        "RichTextMathematicalExpression",
+        crate::telegram::api::roundtrip::<RichTextMathematicalExpression>,
+    ),
+    (
+        "RichTextUrl",
+        crate::telegram::api::roundtrip::<RichTextUrl>,
+    ),
+    (
+        "RichTextEmailAddress",
+        crate::telegram::api::roundtrip::<RichTextEmailAddress>,
+    ),
+    (
+        "RichTextPhoneNumber",
+        crate::telegram::api::roundtrip::<RichTextPhoneNumber>,
+    ),
+    (
+        "RichTextBankCardNumber",
+        crate::telegram::api::roundtrip::<RichTextBankCardNumber>,
+    ),
+    (
+        "RichTextMention",
+        crate::telegram::api::roundtrip::<RichTextMention>,
+    ),
+    (
+        "RichTextHashtag",
+        crate::telegram::api::roundtrip::<RichTextHashtag>,
+    ),
+    (
+        "RichTextCashtag",
+        crate::telegram::api::roundtrip::<RichTextCashtag>,
+    ),
+    (
+        "RichTextBotCommand",
+        crate::telegram::api::roundtrip::<RichTextBotCommand>,
+    ),
+    (
+        "RichTextAnchor",
+        crate::telegram::api::roundtrip::<RichTextAnchor>,
+    ),
+    (
+        "RichTextAnchorLink",
+        crate::telegram::api::roundtrip::<RichTextAnchorLink>,
+    ),
+    (
+        "RichTextReference",
+        crate::telegram::api::roundtrip::<RichTextReference>,
+    ),
+    (
+        "RichTextReferenceLink",
+        crate::telegram::api::roundtrip::<RichTextReferenceLink>,
+    ),
+    (
+        "RichBlockCaption",
+        crate::telegram::api::roundtrip::<RichBlockCaption>,
+    ),
+    (
+        "RichBlockTableCell",
+        crate::telegram::api::roundtrip::<RichBlockTableCell>,
+    ),
+    (
+        "RichBlockListItem",
+        crate::telegram::api::roundtrip::<RichBlockListItem>,
+    ),
     ("RichBlock", crate::telegram::api::roundtrip::<RichBlock>),
-    ("RichBlockParagraph", crate::telegram::api::roundtrip::<RichBlockParagraph>),
-    ("RichBlockSectionHeading", crate::telegram::api::roundtrip::<RichBlockSectionHeading>),
-    ("RichBlockPreformatted", crate::telegram::api::roundtrip::<RichBlockPreformatted>),
-    ("RichBlockFooter", crate::telegram::api::roundtrip::<RichBlockFooter>),
-    ("RichBlockDivider", crate::telegram::api::roundtrip::<RichBlockDivider>),
-    ("RichBlockMathematicalExpression", crate::telegram::api::roundtrip::<RichBlockMathematicalExpression>),
-    ("RichBlockAnchor", crate::telegram::api::roundtrip::<RichBlockAnchor>),
-    ("RichBlockList", crate::telegram::api::roundtrip::<RichBlockList>),
-    ("RichBlockBlockQuotation", crate::telegram::api::roundtrip::<RichBlockBlockQuotation>),
-    ("RichBlockPullQuotation", crate::telegram::api::roundtrip::<RichBlockPullQuotation>),
-    ("RichBlockCollage", crate::telegram::api::roundtrip::<RichBlockCollage>),
-    ("RichBlockSlideshow", crate::telegram::api::roundtrip::<RichBlockSlideshow>),
-    ("RichBlockTable", crate::telegram::api::roundtrip::<RichBlockTable>),
-    ("RichBlockDetails", crate::telegram::api::roundtrip::<RichBlockDetails>),
-    ("RichBlockMap", crate::telegram::api::roundtrip::<RichBlockMap>),
-    ("RichBlockAnimation", crate::telegram::api::roundtrip::<RichBlockAnimation>),
-    ("RichBlockAudio", crate::telegram::api::roundtrip::<RichBlockAudio>),
-    ("RichBlockPhoto", crate::telegram::api::roundtrip::<RichBlockPhoto>),
-    ("RichBlockVideo", crate::telegram::api::roundtrip::<RichBlockVideo>),
-    ("RichBlockVoiceNote", crate::telegram::api::roundtrip::<RichBlockVoiceNote>),
-    ("RichBlockThinking", crate::telegram::api::roundtrip::<RichBlockThinking>),
-    ("InlineQuery", crate::telegram::api::roundtrip::<InlineQuery>),
-    ("InlineQueryResultsButton", crate::telegram::api::roundtrip::<InlineQueryResultsButton>),
-    ("InlineQueryResult", crate::telegram::api::roundtrip::<InlineQueryResult>),
-    ("InlineQueryResultArticle", crate::telegram::api::roundtrip::<InlineQueryResultArticle>),
-    ("InlineQueryResultPhoto", crate::telegram::api::roundtrip::<InlineQueryResultPhoto>),
-    ("InlineQueryResultGif", crate::telegram::api::roundtrip::<InlineQueryResultGif>),
-    ("InlineQueryResultMpeg4Gif", crate::telegram::api::roundtrip::<InlineQueryResultMpeg4Gif>),
-    ("InlineQueryResultVideo", crate::telegram::api::roundtrip::<InlineQueryResultVideo>),
-    ("InlineQueryResultAudio", crate::telegram::api::roundtrip::<InlineQueryResultAudio>),
-    ("InlineQueryResultVoice", crate::telegram::api::roundtrip::<InlineQueryResultVoice>),
-    ("InlineQueryResultDocument", crate::telegram::api::roundtrip::<InlineQueryResultDocument>),
-    ("InlineQueryResultLocation", crate::telegram::api::roundtrip::<InlineQueryResultLocation>),
-    ("InlineQueryResultVenue", crate::telegram::api::roundtrip::<InlineQueryResultVenue>),
-    ("InlineQueryResultContact", crate::telegram::api::roundtrip::<InlineQueryResultContact>),
-    ("InlineQueryResultGame", crate::telegram::api::roundtrip::<InlineQueryResultGame>),
-    ("InlineQueryResultCachedPhoto", crate::telegram::api::roundtrip::<InlineQueryResultCachedPhoto>),
-    ("InlineQueryResultCachedGif", crate::telegram::api::roundtrip::<InlineQueryResultCachedGif>),
-    ("InlineQueryResultCachedMpeg4Gif", crate::telegram::api::roundtrip::<InlineQueryResultCachedMpeg4Gif>),
-    ("InlineQueryResultCachedSticker", crate::telegram::api::roundtrip::<InlineQueryResultCachedSticker>),
-    ("InlineQueryResultCachedDocument", crate::telegram::api::roundtrip::<InlineQueryResultCachedDocument>),
-    ("InlineQueryResultCachedVideo", crate::telegram::api::roundtrip::<InlineQueryResultCachedVideo>),
-    ("InlineQueryResultCachedVoice", crate::telegram::api::roundtrip::<InlineQueryResultCachedVoice>),
-    ("InlineQueryResultCachedAudio", crate::telegram::api::roundtrip::<InlineQueryResultCachedAudio>),
-    ("InputMessageContent", crate::telegram::api::roundtrip::<InputMessageContent>),
-    ("InputTextMessageContent", crate::telegram::api::roundtrip::<InputTextMessageContent>),
-    ("InputRichMessageContent", crate::telegram::api::roundtrip::<InputRichMessageContent>),
-    ("InputLocationMessageContent", crate::telegram::api::roundtrip::<InputLocationMessageContent>),
-    ("InputVenueMessageContent", crate::telegram::api::roundtrip::<InputVenueMessageContent>),
-    ("InputContactMessageContent", crate::telegram::api::roundtrip::<InputContactMessageContent>),
-    ("InputInvoiceMessageContent", crate::telegram::api::roundtrip::<InputInvoiceMessageContent>),
-    ("ChosenInlineResult", crate::telegram::api::roundtrip::<ChosenInlineResult>),
-    ("LabeledPrice", crate::telegram::api::roundtrip::<LabeledPrice>),
+    (
+        "RichBlockParagraph",
+        crate::telegram::api::roundtrip::<RichBlockParagraph>,
+    ),
+    (
+        "RichBlockSectionHeading",
+        crate::telegram::api::roundtrip::<RichBlockSectionHeading>,
+    ),
+    (
+        "RichBlockPreformatted",
+        crate::telegram::api::roundtrip::<RichBlockPreformatted>,
+    ),
+    (
+        "RichBlockFooter",
+        crate::telegram::api::roundtrip::<RichBlockFooter>,
+    ),
+    (
+        "RichBlockDivider",
+        crate::telegram::api::roundtrip::<RichBlockDivider>,
+    ),
+    (
+        "RichBlockMathematicalExpression",
+        crate::telegram::api::roundtrip::<RichBlockMathematicalExpression>,
+    ),
+    (
+        "RichBlockAnchor",
+        crate::telegram::api::roundtrip::<RichBlockAnchor>,
+    ),
+    (
+        "RichBlockList",
+        crate::telegram::api::roundtrip::<RichBlockList>,
+    ),
+    (
+        "RichBlockBlockQuotation",
+        crate::telegram::api::roundtrip::<RichBlockBlockQuotation>,
+    ),
+    (
+        "RichBlockPullQuotation",
+        crate::telegram::api::roundtrip::<RichBlockPullQuotation>,
+    ),
+    (
+        "RichBlockCollage",
+        crate::telegram::api::roundtrip::<RichBlockCollage>,
+    ),
+    (
+        "RichBlockSlideshow",
+        crate::telegram::api::roundtrip::<RichBlockSlideshow>,
+    ),
+    (
+        "RichBlockTable",
+        crate::telegram::api::roundtrip::<RichBlockTable>,
+    ),
+    (
+        "RichBlockDetails",
+        crate::telegram::api::roundtrip::<RichBlockDetails>,
+    ),
+    (
+        "RichBlockMap",
+        crate::telegram::api::roundtrip::<RichBlockMap>,
+    ),
+    (
+        "RichBlockAnimation",
+        crate::telegram::api::roundtrip::<RichBlockAnimation>,
+    ),
+    (
+        "RichBlockAudio",
+        crate::telegram::api::roundtrip::<RichBlockAudio>,
+    ),
+    (
+        "RichBlockPhoto",
+        crate::telegram::api::roundtrip::<RichBlockPhoto>,
+    ),
+    (
+        "RichBlockVideo",
+        crate::telegram::api::roundtrip::<RichBlockVideo>,
+    ),
+    (
+        "RichBlockVoiceNote",
+        crate::telegram::api::roundtrip::<RichBlockVoiceNote>,
+    ),
+    (
+        "RichBlockThinking",
+        crate::telegram::api::roundtrip::<RichBlockThinking>,
+    ),
+    (
+        "InlineQuery",
+        crate::telegram::api::roundtrip::<InlineQuery>,
+    ),
+    (
+        "InlineQueryResultsButton",
+        crate::telegram::api::roundtrip::<InlineQueryResultsButton>,
+    ),
+    (
+        "InlineQueryResult",
+        crate::telegram::api::roundtrip::<InlineQueryResult>,
+    ),
+    (
+        "InlineQueryResultArticle",
+        crate::telegram::api::roundtrip::<InlineQueryResultArticle>,
+    ),
+    (
+        "InlineQueryResultPhoto",
+        crate::telegram::api::roundtrip::<InlineQueryResultPhoto>,
+    ),
+    (
+        "InlineQueryResultGif",
+        crate::telegram::api::roundtrip::<InlineQueryResultGif>,
+    ),
+    (
+        "InlineQueryResultMpeg4Gif",
+        crate::telegram::api::roundtrip::<InlineQueryResultMpeg4Gif>,
+    ),
+    (
+        "InlineQueryResultVideo",
+        crate::telegram::api::roundtrip::<InlineQueryResultVideo>,
+    ),
+    (
+        "InlineQueryResultAudio",
+        crate::telegram::api::roundtrip::<InlineQueryResultAudio>,
+    ),
+    (
+        "InlineQueryResultVoice",
+        crate::telegram::api::roundtrip::<InlineQueryResultVoice>,
+    ),
+    (
+        "InlineQueryResultDocument",
+        crate::telegram::api::roundtrip::<InlineQueryResultDocument>,
+    ),
+    (
+        "InlineQueryResultLocation",
+        crate::telegram::api::roundtrip::<InlineQueryResultLocation>,
+    ),
+    (
+        "InlineQueryResultVenue",
+        crate::telegram::api::roundtrip::<InlineQueryResultVenue>,
+    ),
+    (
+        "InlineQueryResultContact",
+        crate::telegram::api::roundtrip::<InlineQueryResultContact>,
+    ),
+    (
+        "InlineQueryResultGame",
+        crate::telegram::api::roundtrip::<InlineQueryResultGame>,
+    ),
+    (
+        "InlineQueryResultCachedPhoto",
+        crate::telegram::api::roundtrip::<InlineQueryResultCachedPhoto>,
+    ),
+    (
+        "InlineQueryResultCachedGif",
+        crate::telegram::api::roundtrip::<InlineQueryResultCachedGif>,
+    ),
+    (
+        "InlineQueryResultCachedMpeg4Gif",
+        crate::telegram::api::roundtrip::<InlineQueryResultCachedMpeg4Gif>,
+    ),
+    (
+        "InlineQueryResultCachedSticker",
+        crate::telegram::api::roundtrip::<InlineQueryResultCachedSticker>,
+    ),
+    (
+        "InlineQueryResultCachedDocument",
+        crate::telegram::api::roundtrip::<InlineQueryResultCachedDocument>,
+    ),
+    (
+        "InlineQueryResultCachedVideo",
+        crate::telegram::api::roundtrip::<InlineQueryResultCachedVideo>,
+    ),
+    (
+        "InlineQueryResultCachedVoice",
+        crate::telegram::api::roundtrip::<InlineQueryResultCachedVoice>,
+    ),
+    (
+        "InlineQueryResultCachedAudio",
+        crate::telegram::api::roundtrip::<InlineQueryResultCachedAudio>,
+    ),
+    (
+        "InputMessageContent",
+        crate::telegram::api::roundtrip::<InputMessageContent>,
+    ),
+    (
+        "InputTextMessageContent",
+        crate::telegram::api::roundtrip::<InputTextMessageContent>,
+    ),
+    (
+        "InputRichMessageContent",
+        crate::telegram::api::roundtrip::<InputRichMessageContent>,
+    ),
+    (
+        "InputLocationMessageContent",
+        crate::telegram::api::roundtrip::<InputLocationMessageContent>,
+    ),
+    (
+        "InputVenueMessageContent",
+        crate::telegram::api::roundtrip::<InputVenueMessageContent>,
+    ),
+    (
+        "InputContactMessageContent",
+        crate::telegram::api::roundtrip::<InputContactMessageContent>,
+    ),
+    (
+        "InputInvoiceMessageContent",
+        crate::telegram::api::roundtrip::<InputInvoiceMessageContent>,
+    ),
+    (
+        "ChosenInlineResult",
+        crate::telegram::api::roundtrip::<ChosenInlineResult>,
+    ),
+    (
+        "LabeledPrice",
+        crate::telegram::api::roundtrip::<LabeledPrice>,
+    ),
     ("Invoice", crate::telegram::api::roundtrip::<Invoice>),
-    ("ShippingAddress", crate::telegram::api::roundtrip::<ShippingAddress>),
+    (
+        "ShippingAddress",
+        crate::telegram::api::roundtrip::<ShippingAddress>,
+    ),
     ("OrderInfo", crate::telegram::api::roundtrip::<OrderInfo>),
-    ("ShippingOption", crate::telegram::api::roundtrip::<ShippingOption>),
-    ("SuccessfulPayment", crate::telegram::api::roundtrip::<SuccessfulPayment>),
-    ("RefundedPayment", crate::telegram::api::roundtrip::<RefundedPayment>),
-    ("ShippingQuery", crate::telegram::api::roundtrip::<ShippingQuery>),
-    ("PreCheckoutQuery", crate::telegram::api::roundtrip::<PreCheckoutQuery>),
-    ("PaidMediaPurchased", crate::telegram::api::roundtrip::<PaidMediaPurchased>),
-    ("RevenueWithdrawalState", crate::telegram::api::roundtrip::<RevenueWithdrawalState>),
-    ("RevenueWithdrawalStatePending", crate::telegram::api::roundtrip::<RevenueWithdrawalStatePending>),
-    ("RevenueWithdrawalStateSucceeded", crate::telegram::api::roundtrip::<RevenueWithdrawalStateSucceeded>),
-    ("RevenueWithdrawalStateFailed", crate::telegram::api::roundtrip::<RevenueWithdrawalStateFailed>),
-    ("AffiliateInfo", crate::telegram::api::roundtrip::<AffiliateInfo>),
-    ("TransactionPartner", crate::telegram::api::roundtrip::<TransactionPartner>),
-    ("TransactionPartnerUser", crate::telegram::api::roundtrip::<TransactionPartnerUser>),
-    ("TransactionPartnerChat", crate::telegram::api::roundtrip::<TransactionPartnerChat>),
-    ("TransactionPartnerAffiliateProgram", crate::telegram::api::roundtrip::<TransactionPartnerAffiliateProgram>),
-    ("TransactionPartnerFragment", crate::telegram::api::roundtrip::<TransactionPartnerFragment>),
-    ("TransactionPartnerTelegramAds", crate::telegram::api::roundtrip::<TransactionPartnerTelegramAds>),
-    ("TransactionPartnerTelegramApi", crate::telegram::api::roundtrip::<TransactionPartnerTelegramApi>),
-    ("TransactionPartnerOther", crate::telegram::api::roundtrip::<TransactionPartnerOther>),
-    ("StarTransaction", crate::telegram::api::roundtrip::<StarTransaction>),
-    ("StarTransactions", crate::telegram::api::roundtrip::<StarTransactions>),
-    ("PassportData", crate::telegram::api::roundtrip::<PassportData>),
-    ("PassportFile", crate::telegram::api::roundtrip::<PassportFile>),
-    ("EncryptedPassportElement", crate::telegram::api::roundtrip::<EncryptedPassportElement>),
-    ("EncryptedCredentials", crate::telegram::api::roundtrip::<EncryptedCredentials>),
-    ("PassportElementError", crate::telegram::api::roundtrip::<PassportElementError>),
-    ("PassportElementErrorDataField", crate::telegram::api::roundtrip::<PassportElementErrorDataField>),
-    ("PassportElementErrorFrontSide", crate::telegram::api::roundtrip::<PassportElementErrorFrontSide>),
-    ("PassportElementErrorReverseSide", crate::telegram::api::roundtrip::<PassportElementErrorReverseSide>),
-    ("PassportElementErrorSelfie", crate::telegram::api::roundtrip::<PassportElementErrorSelfie>),
-    ("PassportElementErrorFile", crate::telegram::api::roundtrip::<PassportElementErrorFile>),
-    ("PassportElementErrorFiles", crate::telegram::api::roundtrip::<PassportElementErrorFiles>),
-    ("PassportElementErrorTranslationFile", crate::telegram::api::roundtrip::<PassportElementErrorTranslationFile>),
-    ("PassportElementErrorTranslationFiles", crate::telegram::api::roundtrip::<PassportElementErrorTranslationFiles>),
-    ("PassportElementErrorUnspecified", crate::telegram::api::roundtrip::<PassportElementErrorUnspecified>),
+    (
+        "ShippingOption",
+        crate::telegram::api::roundtrip::<ShippingOption>,
+    ),
+    (
+        "SuccessfulPayment",
+        crate::telegram::api::roundtrip::<SuccessfulPayment>,
+    ),
+    (
+        "RefundedPayment",
+        crate::telegram::api::roundtrip::<RefundedPayment>,
+    ),
+    (
+        "ShippingQuery",
+        crate::telegram::api::roundtrip::<ShippingQuery>,
+    ),
+    (
+        "PreCheckoutQuery",
+        crate::telegram::api::roundtrip::<PreCheckoutQuery>,
+    ),
+    (
+        "PaidMediaPurchased",
+        crate::telegram::api::roundtrip::<PaidMediaPurchased>,
+    ),
+    (
+        "RevenueWithdrawalState",
+        crate::telegram::api::roundtrip::<RevenueWithdrawalState>,
+    ),
+    (
+        "RevenueWithdrawalStatePending",
+        crate::telegram::api::roundtrip::<RevenueWithdrawalStatePending>,
+    ),
+    (
+        "RevenueWithdrawalStateSucceeded",
+        crate::telegram::api::roundtrip::<RevenueWithdrawalStateSucceeded>,
+    ),
+    (
+        "RevenueWithdrawalStateFailed",
+        crate::telegram::api::roundtrip::<RevenueWithdrawalStateFailed>,
+    ),
+    (
+        "AffiliateInfo",
+        crate::telegram::api::roundtrip::<AffiliateInfo>,
+    ),
+    (
+        "TransactionPartner",
+        crate::telegram::api::roundtrip::<TransactionPartner>,
+    ),
+    (
+        "TransactionPartnerUser",
+        crate::telegram::api::roundtrip::<TransactionPartnerUser>,
+    ),
+    (
+        "TransactionPartnerChat",
+        crate::telegram::api::roundtrip::<TransactionPartnerChat>,
+    ),
+    (
+        "TransactionPartnerAffiliateProgram",
+        crate::telegram::api::roundtrip::<TransactionPartnerAffiliateProgram>,
+    ),
+    (
+        "TransactionPartnerFragment",
+        crate::telegram::api::roundtrip::<TransactionPartnerFragment>,
+    ),
+    (
+        "TransactionPartnerTelegramAds",
+        crate::telegram::api::roundtrip::<TransactionPartnerTelegramAds>,
+    ),
+    (
+        "TransactionPartnerTelegramApi",
+        crate::telegram::api::roundtrip::<TransactionPartnerTelegramApi>,
+    ),
+    (
+        "TransactionPartnerOther",
+        crate::telegram::api::roundtrip::<TransactionPartnerOther>,
+    ),
+    (
+        "StarTransaction",
+        crate::telegram::api::roundtrip::<StarTransaction>,
+    ),
+    (
+        "StarTransactions",
+        crate::telegram::api::roundtrip::<StarTransactions>,
+    ),
+    (
+        "PassportData",
+        crate::telegram::api::roundtrip::<PassportData>,
+    ),
+    (
+        "PassportFile",
+        crate::telegram::api::roundtrip::<PassportFile>,
+    ),
+    (
+        "EncryptedPassportElement",
+        crate::telegram::api::roundtrip::<EncryptedPassportElement>,
+    ),
+    (
+        "EncryptedCredentials",
+        crate::telegram::api::roundtrip::<EncryptedCredentials>,
+    ),
+    (
+        "PassportElementError",
+        crate::telegram::api::roundtrip::<PassportElementError>,
+    ),
+    (
+        "PassportElementErrorDataField",
+        crate::telegram::api::roundtrip::<PassportElementErrorDataField>,
+    ),
+    (
+        "PassportElementErrorFrontSide",
+        crate::telegram::api::roundtrip::<PassportElementErrorFrontSide>,
+    ),
+    (
+        "PassportElementErrorReverseSide",
+        crate::telegram::api::roundtrip::<PassportElementErrorReverseSide>,
+    ),
+    (
+        "PassportElementErrorSelfie",
+        crate::telegram::api::roundtrip::<PassportElementErrorSelfie>,
+    ),
+    (
+        "PassportElementErrorFile",
+        crate::telegram::api::roundtrip::<PassportElementErrorFile>,
+    ),
+    (
+        "PassportElementErrorFiles",
+        crate::telegram::api::roundtrip::<PassportElementErrorFiles>,
+    ),
+    (
+        "PassportElementErrorTranslationFile",
+        crate::telegram::api::roundtrip::<PassportElementErrorTranslationFile>,
+    ),
+    (
+        "PassportElementErrorTranslationFiles",
+        crate::telegram::api::roundtrip::<PassportElementErrorTranslationFiles>,
+    ),
+    (
+        "PassportElementErrorUnspecified",
+        crate::telegram::api::roundtrip::<PassportElementErrorUnspecified>,
+    ),
     ("Game", crate::telegram::api::roundtrip::<Game>),
-    ("CallbackGame", crate::telegram::api::roundtrip::<CallbackGame>),
-    ("GameHighScore", crate::telegram::api::roundtrip::<GameHighScore>),
+    (
+        "CallbackGame",
+        crate::telegram::api::roundtrip::<CallbackGame>,
+    ),
+    (
+        "GameHighScore",
+        crate::telegram::api::roundtrip::<GameHighScore>,
+    ),
     ("Update", crate::telegram::api::roundtrip::<Update>),
     ("InputFile", crate::telegram::api::roundtrip::<InputFile>),
 ];

@@ -2,8 +2,16 @@
 // change the generator and run `cargo run -p botwire-codegen`.
 //! Types and methods of the Telegram Bot API 10.1, generated from the vendored spec.
 
-#![allow(rustdoc::bare_urls, rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
-#![allow(clippy::too_many_arguments, clippy::new_without_default, clippy::large_enum_variant)]
+#![allow(
+    rustdoc::bare_urls,
+    rustdoc::broken_intra_doc_links,
+    rustdoc::invalid_html_tags
+)]
+#![allow(
+    clippy::too_many_arguments,
+    clippy::new_without_default,
+    clippy::large_enum_variant
+)]
 
 pub mod enums;
 pub mod methods;

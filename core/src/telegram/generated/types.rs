@@ -33,7 +33,11 @@ pub struct WebhookInfo {
 
 impl WebhookInfo {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(url: impl Into<String>, has_custom_certificate: bool, pending_update_count: i64) -> Self {
+    pub fn new(
+        url: impl Into<String>,
+        has_custom_certificate: bool,
+        pending_update_count: i64,
+    ) -> Self {
         Self {
             url: url.into(),
             has_custom_certificate,
@@ -537,7 +541,13 @@ pub struct ChatFullInfo {
 
 impl ChatFullInfo {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: i64, kind: impl Into<ChatType>, accent_color_id: i64, max_reaction_count: i64, accepted_gift_types: AcceptedGiftTypes) -> Self {
+    pub fn new(
+        id: i64,
+        kind: impl Into<ChatType>,
+        accent_color_id: i64,
+        max_reaction_count: i64,
+        accepted_gift_types: AcceptedGiftTypes,
+    ) -> Self {
         Self {
             id,
             kind: kind.into(),
@@ -685,7 +695,10 @@ impl ChatFullInfo {
     }
 
     /// Sets `background_custom_emoji_id`.
-    pub fn background_custom_emoji_id(mut self, background_custom_emoji_id: impl Into<String>) -> Self {
+    pub fn background_custom_emoji_id(
+        mut self,
+        background_custom_emoji_id: impl Into<String>,
+    ) -> Self {
         self.background_custom_emoji_id = Some(background_custom_emoji_id.into());
         self
     }
@@ -697,13 +710,19 @@ impl ChatFullInfo {
     }
 
     /// Sets `profile_background_custom_emoji_id`.
-    pub fn profile_background_custom_emoji_id(mut self, profile_background_custom_emoji_id: impl Into<String>) -> Self {
+    pub fn profile_background_custom_emoji_id(
+        mut self,
+        profile_background_custom_emoji_id: impl Into<String>,
+    ) -> Self {
         self.profile_background_custom_emoji_id = Some(profile_background_custom_emoji_id.into());
         self
     }
 
     /// Sets `emoji_status_custom_emoji_id`.
-    pub fn emoji_status_custom_emoji_id(mut self, emoji_status_custom_emoji_id: impl Into<String>) -> Self {
+    pub fn emoji_status_custom_emoji_id(
+        mut self,
+        emoji_status_custom_emoji_id: impl Into<String>,
+    ) -> Self {
         self.emoji_status_custom_emoji_id = Some(emoji_status_custom_emoji_id.into());
         self
     }
@@ -727,8 +746,12 @@ impl ChatFullInfo {
     }
 
     /// Sets `has_restricted_voice_and_video_messages`.
-    pub fn has_restricted_voice_and_video_messages(mut self, has_restricted_voice_and_video_messages: bool) -> Self {
-        self.has_restricted_voice_and_video_messages = Some(has_restricted_voice_and_video_messages);
+    pub fn has_restricted_voice_and_video_messages(
+        mut self,
+        has_restricted_voice_and_video_messages: bool,
+    ) -> Self {
+        self.has_restricted_voice_and_video_messages =
+            Some(has_restricted_voice_and_video_messages);
         self
     }
 
@@ -793,7 +816,10 @@ impl ChatFullInfo {
     }
 
     /// Sets `has_aggressive_anti_spam_enabled`.
-    pub fn has_aggressive_anti_spam_enabled(mut self, has_aggressive_anti_spam_enabled: bool) -> Self {
+    pub fn has_aggressive_anti_spam_enabled(
+        mut self,
+        has_aggressive_anti_spam_enabled: bool,
+    ) -> Self {
         self.has_aggressive_anti_spam_enabled = Some(has_aggressive_anti_spam_enabled);
         self
     }
@@ -829,7 +855,10 @@ impl ChatFullInfo {
     }
 
     /// Sets `custom_emoji_sticker_set_name`.
-    pub fn custom_emoji_sticker_set_name(mut self, custom_emoji_sticker_set_name: impl Into<String>) -> Self {
+    pub fn custom_emoji_sticker_set_name(
+        mut self,
+        custom_emoji_sticker_set_name: impl Into<String>,
+    ) -> Self {
         self.custom_emoji_sticker_set_name = Some(custom_emoji_sticker_set_name.into());
         self
     }
@@ -1784,7 +1813,10 @@ impl Message {
     }
 
     /// Sets `message_auto_delete_timer_changed`.
-    pub fn message_auto_delete_timer_changed(mut self, message_auto_delete_timer_changed: MessageAutoDeleteTimerChanged) -> Self {
+    pub fn message_auto_delete_timer_changed(
+        mut self,
+        message_auto_delete_timer_changed: MessageAutoDeleteTimerChanged,
+    ) -> Self {
         self.message_auto_delete_timer_changed = Some(Box::new(message_auto_delete_timer_changed));
         self
     }
@@ -1874,7 +1906,10 @@ impl Message {
     }
 
     /// Sets `proximity_alert_triggered`.
-    pub fn proximity_alert_triggered(mut self, proximity_alert_triggered: ProximityAlertTriggered) -> Self {
+    pub fn proximity_alert_triggered(
+        mut self,
+        proximity_alert_triggered: ProximityAlertTriggered,
+    ) -> Self {
         self.proximity_alert_triggered = Some(Box::new(proximity_alert_triggered));
         self
     }
@@ -1904,7 +1939,10 @@ impl Message {
     }
 
     /// Sets `direct_message_price_changed`.
-    pub fn direct_message_price_changed(mut self, direct_message_price_changed: DirectMessagePriceChanged) -> Self {
+    pub fn direct_message_price_changed(
+        mut self,
+        direct_message_price_changed: DirectMessagePriceChanged,
+    ) -> Self {
         self.direct_message_price_changed = Some(Box::new(direct_message_price_changed));
         self
     }
@@ -1934,13 +1972,19 @@ impl Message {
     }
 
     /// Sets `general_forum_topic_hidden`.
-    pub fn general_forum_topic_hidden(mut self, general_forum_topic_hidden: GeneralForumTopicHidden) -> Self {
+    pub fn general_forum_topic_hidden(
+        mut self,
+        general_forum_topic_hidden: GeneralForumTopicHidden,
+    ) -> Self {
         self.general_forum_topic_hidden = Some(Box::new(general_forum_topic_hidden));
         self
     }
 
     /// Sets `general_forum_topic_unhidden`.
-    pub fn general_forum_topic_unhidden(mut self, general_forum_topic_unhidden: GeneralForumTopicUnhidden) -> Self {
+    pub fn general_forum_topic_unhidden(
+        mut self,
+        general_forum_topic_unhidden: GeneralForumTopicUnhidden,
+    ) -> Self {
         self.general_forum_topic_unhidden = Some(Box::new(general_forum_topic_unhidden));
         self
     }
@@ -1976,7 +2020,10 @@ impl Message {
     }
 
     /// Sets `paid_message_price_changed`.
-    pub fn paid_message_price_changed(mut self, paid_message_price_changed: PaidMessagePriceChanged) -> Self {
+    pub fn paid_message_price_changed(
+        mut self,
+        paid_message_price_changed: PaidMessagePriceChanged,
+    ) -> Self {
         self.paid_message_price_changed = Some(Box::new(paid_message_price_changed));
         self
     }
@@ -1994,19 +2041,28 @@ impl Message {
     }
 
     /// Sets `suggested_post_approved`.
-    pub fn suggested_post_approved(mut self, suggested_post_approved: SuggestedPostApproved) -> Self {
+    pub fn suggested_post_approved(
+        mut self,
+        suggested_post_approved: SuggestedPostApproved,
+    ) -> Self {
         self.suggested_post_approved = Some(Box::new(suggested_post_approved));
         self
     }
 
     /// Sets `suggested_post_approval_failed`.
-    pub fn suggested_post_approval_failed(mut self, suggested_post_approval_failed: SuggestedPostApprovalFailed) -> Self {
+    pub fn suggested_post_approval_failed(
+        mut self,
+        suggested_post_approval_failed: SuggestedPostApprovalFailed,
+    ) -> Self {
         self.suggested_post_approval_failed = Some(Box::new(suggested_post_approval_failed));
         self
     }
 
     /// Sets `suggested_post_declined`.
-    pub fn suggested_post_declined(mut self, suggested_post_declined: SuggestedPostDeclined) -> Self {
+    pub fn suggested_post_declined(
+        mut self,
+        suggested_post_declined: SuggestedPostDeclined,
+    ) -> Self {
         self.suggested_post_declined = Some(Box::new(suggested_post_declined));
         self
     }
@@ -2018,7 +2074,10 @@ impl Message {
     }
 
     /// Sets `suggested_post_refunded`.
-    pub fn suggested_post_refunded(mut self, suggested_post_refunded: SuggestedPostRefunded) -> Self {
+    pub fn suggested_post_refunded(
+        mut self,
+        suggested_post_refunded: SuggestedPostRefunded,
+    ) -> Self {
         self.suggested_post_refunded = Some(Box::new(suggested_post_refunded));
         self
     }
@@ -2042,7 +2101,10 @@ impl Message {
     }
 
     /// Sets `video_chat_participants_invited`.
-    pub fn video_chat_participants_invited(mut self, video_chat_participants_invited: VideoChatParticipantsInvited) -> Self {
+    pub fn video_chat_participants_invited(
+        mut self,
+        video_chat_participants_invited: VideoChatParticipantsInvited,
+    ) -> Self {
         self.video_chat_participants_invited = Some(Box::new(video_chat_participants_invited));
         self
     }
@@ -2416,9 +2478,7 @@ pub struct MessageId {
 impl MessageId {
     /// A value with the required fields set and every optional field empty.
     pub fn new(message_id: i64) -> Self {
-        Self {
-            message_id,
-        }
+        Self { message_id }
     }
 }
 
@@ -2490,18 +2550,14 @@ impl Serialize for MaybeInaccessibleMessage {
 
 impl<'de> Deserialize<'de> for MaybeInaccessibleMessage {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        // An inaccessible message always has date 0; a real one a positive date.
-        let pick = match v.get("date").and_then(serde_json::Value::as_i64) {
-            Some(0) => 1,
-            Some(_) => 0,
-            None => usize::MAX,
-        };
-        Ok(match pick {
-            0 => Self::Message(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::InaccessibleMessage(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        let m = Message::deserialize(d)?;
+        if m.date == 0 {
+            Ok(Self::InaccessibleMessage(Box::new(
+                InaccessibleMessage::new(m.chat, m.message_id, 0),
+            )))
+        } else {
+            Ok(Self::Message(Box::new(m)))
+        }
     }
 }
 
@@ -3215,10 +3271,7 @@ impl MessageOriginUser {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(date: i64, sender_user: User) -> Self {
-        Self {
-            date,
-            sender_user,
-        }
+        Self { date, sender_user }
     }
 }
 
@@ -3373,7 +3426,12 @@ pub struct PhotoSize {
 
 impl PhotoSize {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(file_id: impl Into<String>, file_unique_id: impl Into<String>, width: i64, height: i64) -> Self {
+    pub fn new(
+        file_id: impl Into<String>,
+        file_unique_id: impl Into<String>,
+        width: i64,
+        height: i64,
+    ) -> Self {
         Self {
             file_id: file_id.into(),
             file_unique_id: file_unique_id.into(),
@@ -3429,7 +3487,13 @@ pub struct Animation {
 
 impl Animation {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(file_id: impl Into<String>, file_unique_id: impl Into<String>, width: i64, height: i64, duration: i64) -> Self {
+    pub fn new(
+        file_id: impl Into<String>,
+        file_unique_id: impl Into<String>,
+        width: i64,
+        height: i64,
+        duration: i64,
+    ) -> Self {
         Self {
             file_id: file_id.into(),
             file_unique_id: file_unique_id.into(),
@@ -3517,7 +3581,11 @@ pub struct Audio {
 
 impl Audio {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(file_id: impl Into<String>, file_unique_id: impl Into<String>, duration: i64) -> Self {
+    pub fn new(
+        file_id: impl Into<String>,
+        file_unique_id: impl Into<String>,
+        duration: i64,
+    ) -> Self {
         Self {
             file_id: file_id.into(),
             file_unique_id: file_unique_id.into(),
@@ -3695,7 +3763,13 @@ pub struct LivePhoto {
 
 impl LivePhoto {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(file_id: impl Into<String>, file_unique_id: impl Into<String>, width: i64, height: i64, duration: i64) -> Self {
+    pub fn new(
+        file_id: impl Into<String>,
+        file_unique_id: impl Into<String>,
+        width: i64,
+        height: i64,
+        duration: i64,
+    ) -> Self {
         Self {
             photo: None,
             file_id: file_id.into(),
@@ -3760,10 +3834,7 @@ pub struct Story {
 impl Story {
     /// A value with the required fields set and every optional field empty.
     pub fn new(chat: Chat, id: i64) -> Self {
-        Self {
-            chat,
-            id,
-        }
+        Self { chat, id }
     }
 }
 
@@ -3795,7 +3866,13 @@ pub struct VideoQuality {
 
 impl VideoQuality {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(file_id: impl Into<String>, file_unique_id: impl Into<String>, width: i64, height: i64, codec: impl Into<String>) -> Self {
+    pub fn new(
+        file_id: impl Into<String>,
+        file_unique_id: impl Into<String>,
+        width: i64,
+        height: i64,
+        codec: impl Into<String>,
+    ) -> Self {
         Self {
             file_id: file_id.into(),
             file_unique_id: file_unique_id.into(),
@@ -3859,7 +3936,13 @@ pub struct Video {
 
 impl Video {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(file_id: impl Into<String>, file_unique_id: impl Into<String>, width: i64, height: i64, duration: i64) -> Self {
+    pub fn new(
+        file_id: impl Into<String>,
+        file_unique_id: impl Into<String>,
+        width: i64,
+        height: i64,
+        duration: i64,
+    ) -> Self {
         Self {
             file_id: file_id.into(),
             file_unique_id: file_unique_id.into(),
@@ -3971,7 +4054,12 @@ pub struct VideoNote {
 
 impl VideoNote {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(file_id: impl Into<String>, file_unique_id: impl Into<String>, length: i64, duration: i64) -> Self {
+    pub fn new(
+        file_id: impl Into<String>,
+        file_unique_id: impl Into<String>,
+        length: i64,
+        duration: i64,
+    ) -> Self {
         Self {
             file_id: file_id.into(),
             file_unique_id: file_unique_id.into(),
@@ -4029,7 +4117,11 @@ pub struct Voice {
 
 impl Voice {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(file_id: impl Into<String>, file_unique_id: impl Into<String>, duration: i64) -> Self {
+    pub fn new(
+        file_id: impl Into<String>,
+        file_unique_id: impl Into<String>,
+        duration: i64,
+    ) -> Self {
         Self {
             file_id: file_id.into(),
             file_unique_id: file_unique_id.into(),
@@ -4191,9 +4283,7 @@ impl PaidMediaLivePhoto {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(live_photo: LivePhoto) -> Self {
-        Self {
-            live_photo,
-        }
+        Self { live_photo }
     }
 }
 
@@ -4219,9 +4309,7 @@ impl PaidMediaPhoto {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(photo: Vec<PhotoSize>) -> Self {
-        Self {
-            photo,
-        }
+        Self { photo }
     }
 }
 
@@ -4307,9 +4395,7 @@ impl PaidMediaVideo {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(video: Video) -> Self {
-        Self {
-            video,
-        }
+        Self { video }
     }
 }
 
@@ -4424,9 +4510,7 @@ pub struct Link {
 impl Link {
     /// A value with the required fields set and every optional field empty.
     pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-        }
+        Self { url: url.into() }
     }
 }
 
@@ -4869,7 +4953,11 @@ pub struct PollOption {
 
 impl PollOption {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(persistent_id: impl Into<String>, text: impl Into<String>, voter_count: i64) -> Self {
+    pub fn new(
+        persistent_id: impl Into<String>,
+        text: impl Into<String>,
+        voter_count: i64,
+    ) -> Self {
         Self {
             persistent_id: persistent_id.into(),
             text: text.into(),
@@ -5015,7 +5103,11 @@ pub struct PollAnswer {
 
 impl PollAnswer {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(poll_id: impl Into<String>, option_ids: Vec<i64>, option_persistent_ids: Vec<String>) -> Self {
+    pub fn new(
+        poll_id: impl Into<String>,
+        option_ids: Vec<i64>,
+        option_persistent_ids: Vec<String>,
+    ) -> Self {
         Self {
             poll_id: poll_id.into(),
             voter_chat: None,
@@ -5104,7 +5196,18 @@ pub struct Poll {
 
 impl Poll {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, question: impl Into<String>, options: Vec<PollOption>, total_voter_count: i64, is_closed: bool, is_anonymous: bool, kind: impl Into<PollType>, allows_multiple_answers: bool, allows_revoting: bool, members_only: bool) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        question: impl Into<String>,
+        options: Vec<PollOption>,
+        total_voter_count: i64,
+        is_closed: bool,
+        is_anonymous: bool,
+        kind: impl Into<PollType>,
+        allows_multiple_answers: bool,
+        allows_revoting: bool,
+        members_only: bool,
+    ) -> Self {
         Self {
             id: id.into(),
             question: question.into(),
@@ -5857,9 +5960,7 @@ pub struct ManagedBotCreated {
 impl ManagedBotCreated {
     /// A value with the required fields set and every optional field empty.
     pub fn new(bot: User) -> Self {
-        Self {
-            bot,
-        }
+        Self { bot }
     }
 }
 
@@ -5883,10 +5984,7 @@ pub struct ManagedBotUpdated {
 impl ManagedBotUpdated {
     /// A value with the required fields set and every optional field empty.
     pub fn new(user: User, bot: User) -> Self {
-        Self {
-            user,
-            bot,
-        }
+        Self { user, bot }
     }
 }
 
@@ -6013,9 +6111,7 @@ pub struct ChatBoostAdded {
 impl ChatBoostAdded {
     /// A value with the required fields set and every optional field empty.
     pub fn new(boost_count: i64) -> Self {
-        Self {
-            boost_count,
-        }
+        Self { boost_count }
     }
 }
 
@@ -6109,9 +6205,7 @@ impl BackgroundFillSolid {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(color: i64) -> Self {
-        Self {
-            color,
-        }
+        Self { color }
     }
 }
 
@@ -6173,9 +6267,7 @@ impl BackgroundFillFreeformGradient {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(colors: Vec<i64>) -> Self {
-        Self {
-            colors,
-        }
+        Self { colors }
     }
 }
 
@@ -6457,9 +6549,7 @@ pub struct ChatBackground {
 impl ChatBackground {
     /// A value with the required fields set and every optional field empty.
     pub fn new(kind: BackgroundType) -> Self {
-        Self {
-            kind,
-        }
+        Self { kind }
     }
 }
 
@@ -6530,8 +6620,7 @@ pub struct ForumTopicClosed {}
 impl ForumTopicClosed {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -6593,8 +6682,7 @@ pub struct ForumTopicReopened {}
 impl ForumTopicReopened {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -6612,8 +6700,7 @@ pub struct GeneralForumTopicHidden {}
 impl GeneralForumTopicHidden {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -6631,8 +6718,7 @@ pub struct GeneralForumTopicUnhidden {}
 impl GeneralForumTopicUnhidden {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -6727,10 +6813,7 @@ pub struct UsersShared {
 impl UsersShared {
     /// A value with the required fields set and every optional field empty.
     pub fn new(request_id: i64, users: Vec<SharedUser>) -> Self {
-        Self {
-            request_id,
-            users,
-        }
+        Self { request_id, users }
     }
 }
 
@@ -6873,9 +6956,7 @@ pub struct VideoChatScheduled {
 impl VideoChatScheduled {
     /// A value with the required fields set and every optional field empty.
     pub fn new(start_date: i64) -> Self {
-        Self {
-            start_date,
-        }
+        Self { start_date }
     }
 }
 
@@ -6894,8 +6975,7 @@ pub struct VideoChatStarted {}
 impl VideoChatStarted {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -6916,9 +6996,7 @@ pub struct VideoChatEnded {
 impl VideoChatEnded {
     /// A value with the required fields set and every optional field empty.
     pub fn new(duration: i64) -> Self {
-        Self {
-            duration,
-        }
+        Self { duration }
     }
 }
 
@@ -6940,9 +7018,7 @@ pub struct VideoChatParticipantsInvited {
 impl VideoChatParticipantsInvited {
     /// A value with the required fields set and every optional field empty.
     pub fn new(users: Vec<User>) -> Self {
-        Self {
-            users,
-        }
+        Self { users }
     }
 }
 
@@ -7006,7 +7082,10 @@ impl DirectMessagePriceChanged {
 impl Serialize for DirectMessagePriceChanged {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("are_direct_messages_enabled", &self.are_direct_messages_enabled)?;
+        m.serialize_entry(
+            "are_direct_messages_enabled",
+            &self.are_direct_messages_enabled,
+        )?;
         if let Some(v) = &self.direct_message_star_count {
             m.serialize_entry("direct_message_star_count", v)?;
         }
@@ -7340,7 +7419,10 @@ impl Giveaway {
     }
 
     /// Sets `premium_subscription_month_count`.
-    pub fn premium_subscription_month_count(mut self, premium_subscription_month_count: i64) -> Self {
+    pub fn premium_subscription_month_count(
+        mut self,
+        premium_subscription_month_count: i64,
+    ) -> Self {
         self.premium_subscription_month_count = Some(premium_subscription_month_count);
         self
     }
@@ -7405,7 +7487,13 @@ pub struct GiveawayWinners {
 
 impl GiveawayWinners {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(chat: Chat, giveaway_message_id: i64, winners_selection_date: i64, winner_count: i64, winners: Vec<User>) -> Self {
+    pub fn new(
+        chat: Chat,
+        giveaway_message_id: i64,
+        winners_selection_date: i64,
+        winner_count: i64,
+        winners: Vec<User>,
+    ) -> Self {
         Self {
             chat,
             giveaway_message_id,
@@ -7435,7 +7523,10 @@ impl GiveawayWinners {
     }
 
     /// Sets `premium_subscription_month_count`.
-    pub fn premium_subscription_month_count(mut self, premium_subscription_month_count: i64) -> Self {
+    pub fn premium_subscription_month_count(
+        mut self,
+        premium_subscription_month_count: i64,
+    ) -> Self {
         self.premium_subscription_month_count = Some(premium_subscription_month_count);
         self
     }
@@ -7912,9 +8003,7 @@ pub struct WebAppInfo {
 impl WebAppInfo {
     /// A value with the required fields set and every optional field empty.
     pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-        }
+        Self { url: url.into() }
     }
 }
 
@@ -8077,7 +8166,10 @@ impl KeyboardButton {
     }
 
     /// Sets `request_managed_bot`.
-    pub fn request_managed_bot(mut self, request_managed_bot: KeyboardButtonRequestManagedBot) -> Self {
+    pub fn request_managed_bot(
+        mut self,
+        request_managed_bot: KeyboardButtonRequestManagedBot,
+    ) -> Self {
         self.request_managed_bot = Some(Box::new(request_managed_bot));
         self
     }
@@ -8302,13 +8394,19 @@ impl KeyboardButtonRequestChat {
     }
 
     /// Sets `user_administrator_rights`.
-    pub fn user_administrator_rights(mut self, user_administrator_rights: ChatAdministratorRights) -> Self {
+    pub fn user_administrator_rights(
+        mut self,
+        user_administrator_rights: ChatAdministratorRights,
+    ) -> Self {
         self.user_administrator_rights = Some(Box::new(user_administrator_rights));
         self
     }
 
     /// Sets `bot_administrator_rights`.
-    pub fn bot_administrator_rights(mut self, bot_administrator_rights: ChatAdministratorRights) -> Self {
+    pub fn bot_administrator_rights(
+        mut self,
+        bot_administrator_rights: ChatAdministratorRights,
+    ) -> Self {
         self.bot_administrator_rights = Some(Box::new(bot_administrator_rights));
         self
     }
@@ -8433,9 +8531,7 @@ pub struct KeyboardButtonPollType {
 impl KeyboardButtonPollType {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-            kind: None,
-        }
+        Self { kind: None }
     }
 
     /// Sets `type`.
@@ -8501,9 +8597,7 @@ pub struct InlineKeyboardMarkup {
 impl InlineKeyboardMarkup {
     /// A value with the required fields set and every optional field empty.
     pub fn new(inline_keyboard: Vec<Vec<InlineKeyboardButton>>) -> Self {
-        Self {
-            inline_keyboard,
-        }
+        Self { inline_keyboard }
     }
 }
 
@@ -8609,13 +8703,19 @@ impl InlineKeyboardButton {
     }
 
     /// Sets `switch_inline_query_current_chat`.
-    pub fn switch_inline_query_current_chat(mut self, switch_inline_query_current_chat: impl Into<String>) -> Self {
+    pub fn switch_inline_query_current_chat(
+        mut self,
+        switch_inline_query_current_chat: impl Into<String>,
+    ) -> Self {
         self.switch_inline_query_current_chat = Some(switch_inline_query_current_chat.into());
         self
     }
 
     /// Sets `switch_inline_query_chosen_chat`.
-    pub fn switch_inline_query_chosen_chat(mut self, switch_inline_query_chosen_chat: SwitchInlineQueryChosenChat) -> Self {
+    pub fn switch_inline_query_chosen_chat(
+        mut self,
+        switch_inline_query_chosen_chat: SwitchInlineQueryChosenChat,
+    ) -> Self {
         self.switch_inline_query_chosen_chat = Some(Box::new(switch_inline_query_chosen_chat));
         self
     }
@@ -8835,9 +8935,7 @@ pub struct CopyTextButton {
 impl CopyTextButton {
     /// A value with the required fields set and every optional field empty.
     pub fn new(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-        }
+        Self { text: text.into() }
     }
 }
 
@@ -8992,7 +9090,12 @@ pub struct ChatPhoto {
 
 impl ChatPhoto {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(small_file_id: impl Into<String>, small_file_unique_id: impl Into<String>, big_file_id: impl Into<String>, big_file_unique_id: impl Into<String>) -> Self {
+    pub fn new(
+        small_file_id: impl Into<String>,
+        small_file_unique_id: impl Into<String>,
+        big_file_id: impl Into<String>,
+        big_file_unique_id: impl Into<String>,
+    ) -> Self {
         Self {
             small_file_id: small_file_id.into(),
             small_file_unique_id: small_file_unique_id.into(),
@@ -9042,7 +9145,13 @@ pub struct ChatInviteLink {
 
 impl ChatInviteLink {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(invite_link: impl Into<String>, creator: User, creates_join_request: bool, is_primary: bool, is_revoked: bool) -> Self {
+    pub fn new(
+        invite_link: impl Into<String>,
+        creator: User,
+        creates_join_request: bool,
+        is_primary: bool,
+        is_revoked: bool,
+    ) -> Self {
         Self {
             invite_link: invite_link.into(),
             creator,
@@ -9166,7 +9275,19 @@ pub struct ChatAdministratorRights {
 
 impl ChatAdministratorRights {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(is_anonymous: bool, can_manage_chat: bool, can_delete_messages: bool, can_manage_video_chats: bool, can_restrict_members: bool, can_promote_members: bool, can_change_info: bool, can_invite_users: bool, can_post_stories: bool, can_edit_stories: bool, can_delete_stories: bool) -> Self {
+    pub fn new(
+        is_anonymous: bool,
+        can_manage_chat: bool,
+        can_delete_messages: bool,
+        can_manage_video_chats: bool,
+        can_restrict_members: bool,
+        can_promote_members: bool,
+        can_change_info: bool,
+        can_invite_users: bool,
+        can_post_stories: bool,
+        can_edit_stories: bool,
+        can_delete_stories: bool,
+    ) -> Self {
         Self {
             is_anonymous,
             can_manage_chat,
@@ -9284,7 +9405,13 @@ pub struct ChatMemberUpdated {
 
 impl ChatMemberUpdated {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(chat: Chat, from: User, date: i64, old_chat_member: ChatMember, new_chat_member: ChatMember) -> Self {
+    pub fn new(
+        chat: Chat,
+        from: User,
+        date: i64,
+        old_chat_member: ChatMember,
+        new_chat_member: ChatMember,
+    ) -> Self {
         Self {
             chat,
             from,
@@ -9539,7 +9666,21 @@ impl ChatMemberAdministrator {
     pub const TAG: &'static str = "administrator";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(user: User, can_be_edited: bool, is_anonymous: bool, can_manage_chat: bool, can_delete_messages: bool, can_manage_video_chats: bool, can_restrict_members: bool, can_promote_members: bool, can_change_info: bool, can_invite_users: bool, can_post_stories: bool, can_edit_stories: bool, can_delete_stories: bool) -> Self {
+    pub fn new(
+        user: User,
+        can_be_edited: bool,
+        is_anonymous: bool,
+        can_manage_chat: bool,
+        can_delete_messages: bool,
+        can_manage_video_chats: bool,
+        can_restrict_members: bool,
+        can_promote_members: bool,
+        can_change_info: bool,
+        can_invite_users: bool,
+        can_post_stories: bool,
+        can_edit_stories: bool,
+        can_delete_stories: bool,
+    ) -> Self {
         Self {
             user,
             can_be_edited,
@@ -9751,7 +9892,27 @@ impl ChatMemberRestricted {
     pub const TAG: &'static str = "restricted";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(user: User, is_member: bool, can_send_messages: bool, can_send_audios: bool, can_send_documents: bool, can_send_photos: bool, can_send_videos: bool, can_send_video_notes: bool, can_send_voice_notes: bool, can_send_polls: bool, can_send_other_messages: bool, can_add_web_page_previews: bool, can_react_to_messages: bool, can_edit_tag: bool, can_change_info: bool, can_invite_users: bool, can_pin_messages: bool, can_manage_topics: bool, until_date: i64) -> Self {
+    pub fn new(
+        user: User,
+        is_member: bool,
+        can_send_messages: bool,
+        can_send_audios: bool,
+        can_send_documents: bool,
+        can_send_photos: bool,
+        can_send_videos: bool,
+        can_send_video_notes: bool,
+        can_send_voice_notes: bool,
+        can_send_polls: bool,
+        can_send_other_messages: bool,
+        can_add_web_page_previews: bool,
+        can_react_to_messages: bool,
+        can_edit_tag: bool,
+        can_change_info: bool,
+        can_invite_users: bool,
+        can_pin_messages: bool,
+        can_manage_topics: bool,
+        until_date: i64,
+    ) -> Self {
         Self {
             tag: None,
             user,
@@ -9826,9 +9987,7 @@ impl ChatMemberLeft {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(user: User) -> Self {
-        Self {
-            user,
-        }
+        Self { user }
     }
 }
 
@@ -9856,10 +10015,7 @@ impl ChatMemberBanned {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(user: User, until_date: i64) -> Self {
-        Self {
-            user,
-            until_date,
-        }
+        Self { user, until_date }
     }
 }
 
@@ -10328,7 +10484,10 @@ pub struct BusinessOpeningHours {
 
 impl BusinessOpeningHours {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(time_zone_name: impl Into<String>, opening_hours: Vec<BusinessOpeningHoursInterval>) -> Self {
+    pub fn new(
+        time_zone_name: impl Into<String>,
+        opening_hours: Vec<BusinessOpeningHoursInterval>,
+    ) -> Self {
         Self {
             time_zone_name: time_zone_name.into(),
             opening_hours,
@@ -10408,7 +10567,14 @@ pub struct StoryAreaPosition {
 
 impl StoryAreaPosition {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(x_percentage: f64, y_percentage: f64, width_percentage: f64, height_percentage: f64, rotation_angle: f64, corner_radius_percentage: f64) -> Self {
+    pub fn new(
+        x_percentage: f64,
+        y_percentage: f64,
+        width_percentage: f64,
+        height_percentage: f64,
+        rotation_angle: f64,
+        corner_radius_percentage: f64,
+    ) -> Self {
         Self {
             x_percentage,
             y_percentage,
@@ -10697,9 +10863,7 @@ impl StoryAreaTypeLink {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-        }
+        Self { url: url.into() }
     }
 }
 
@@ -10761,9 +10925,7 @@ impl StoryAreaTypeUniqueGift {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-        }
+        Self { name: name.into() }
     }
 }
 
@@ -10789,10 +10951,7 @@ pub struct StoryArea {
 impl StoryArea {
     /// A value with the required fields set and every optional field empty.
     pub fn new(position: StoryAreaPosition, kind: StoryAreaType) -> Self {
-        Self {
-            position,
-            kind,
-        }
+        Self { position, kind }
     }
 }
 
@@ -10968,8 +11127,7 @@ impl ReactionTypePaid {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -10994,10 +11152,7 @@ pub struct ReactionCount {
 impl ReactionCount {
     /// A value with the required fields set and every optional field empty.
     pub fn new(kind: ReactionType, total_count: i64) -> Self {
-        Self {
-            kind,
-            total_count,
-        }
+        Self { kind, total_count }
     }
 }
 
@@ -11031,7 +11186,13 @@ pub struct MessageReactionUpdated {
 
 impl MessageReactionUpdated {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(chat: Chat, message_id: i64, date: i64, old_reaction: Vec<ReactionType>, new_reaction: Vec<ReactionType>) -> Self {
+    pub fn new(
+        chat: Chat,
+        message_id: i64,
+        date: i64,
+        old_reaction: Vec<ReactionType>,
+        new_reaction: Vec<ReactionType>,
+    ) -> Self {
         Self {
             chat,
             message_id,
@@ -11360,9 +11521,7 @@ pub struct Gifts {
 impl Gifts {
     /// A value with the required fields set and every optional field empty.
     pub fn new(gifts: Vec<Gift>) -> Self {
-        Self {
-            gifts,
-        }
+        Self { gifts }
     }
 }
 
@@ -11499,7 +11658,11 @@ pub struct UniqueGiftBackdrop {
 
 impl UniqueGiftBackdrop {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(name: impl Into<String>, colors: UniqueGiftBackdropColors, rarity_per_mille: i64) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        colors: UniqueGiftBackdropColors,
+        rarity_per_mille: i64,
+    ) -> Self {
         Self {
             name: name.into(),
             colors,
@@ -11537,7 +11700,14 @@ pub struct UniqueGiftColors {
 
 impl UniqueGiftColors {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(model_custom_emoji_id: impl Into<String>, symbol_custom_emoji_id: impl Into<String>, light_theme_main_color: i64, light_theme_other_colors: Vec<i64>, dark_theme_main_color: i64, dark_theme_other_colors: Vec<i64>) -> Self {
+    pub fn new(
+        model_custom_emoji_id: impl Into<String>,
+        symbol_custom_emoji_id: impl Into<String>,
+        light_theme_main_color: i64,
+        light_theme_other_colors: Vec<i64>,
+        dark_theme_main_color: i64,
+        dark_theme_other_colors: Vec<i64>,
+    ) -> Self {
         Self {
             model_custom_emoji_id: model_custom_emoji_id.into(),
             symbol_custom_emoji_id: symbol_custom_emoji_id.into(),
@@ -11593,7 +11763,15 @@ pub struct UniqueGift {
 
 impl UniqueGift {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(gift_id: impl Into<String>, base_name: impl Into<String>, name: impl Into<String>, number: i64, model: UniqueGiftModel, symbol: UniqueGiftSymbol, backdrop: UniqueGiftBackdrop) -> Self {
+    pub fn new(
+        gift_id: impl Into<String>,
+        base_name: impl Into<String>,
+        name: impl Into<String>,
+        number: i64,
+        model: UniqueGiftModel,
+        symbol: UniqueGiftSymbol,
+        backdrop: UniqueGiftBackdrop,
+    ) -> Self {
         Self {
             gift_id: gift_id.into(),
             base_name: base_name.into(),
@@ -11836,7 +12014,10 @@ impl UniqueGiftInfo {
     }
 
     /// Sets `last_resale_currency`.
-    pub fn last_resale_currency(mut self, last_resale_currency: impl Into<PaymentCurrency>) -> Self {
+    pub fn last_resale_currency(
+        mut self,
+        last_resale_currency: impl Into<PaymentCurrency>,
+    ) -> Self {
         self.last_resale_currency = Some(last_resale_currency.into());
         self
     }
@@ -12319,7 +12500,13 @@ pub struct AcceptedGiftTypes {
 
 impl AcceptedGiftTypes {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(unlimited_gifts: bool, limited_gifts: bool, unique_gifts: bool, premium_subscription: bool, gifts_from_channels: bool) -> Self {
+    pub fn new(
+        unlimited_gifts: bool,
+        limited_gifts: bool,
+        unique_gifts: bool,
+        premium_subscription: bool,
+        gifts_from_channels: bool,
+    ) -> Self {
         Self {
             unlimited_gifts,
             limited_gifts,
@@ -12537,8 +12724,7 @@ impl BotCommandScopeDefault {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -12560,8 +12746,7 @@ impl BotCommandScopeAllPrivateChats {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -12583,8 +12768,7 @@ impl BotCommandScopeAllGroupChats {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -12606,8 +12790,7 @@ impl BotCommandScopeAllChatAdministrators {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -12717,9 +12900,7 @@ pub struct BotName {
 impl BotName {
     /// A value with the required fields set and every optional field empty.
     pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-        }
+        Self { name: name.into() }
     }
 }
 
@@ -12860,8 +13041,7 @@ impl MenuButtonCommands {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -12915,8 +13095,7 @@ impl MenuButtonDefault {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -13010,9 +13189,7 @@ impl ChatBoostSourcePremium {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(user: User) -> Self {
-        Self {
-            user,
-        }
+        Self { user }
     }
 }
 
@@ -13038,9 +13215,7 @@ impl ChatBoostSourceGiftCode {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(user: User) -> Self {
-        Self {
-            user,
-        }
+        Self { user }
     }
 }
 
@@ -13132,7 +13307,12 @@ pub struct ChatBoost {
 
 impl ChatBoost {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(boost_id: impl Into<String>, add_date: i64, expiration_date: i64, source: ChatBoostSource) -> Self {
+    pub fn new(
+        boost_id: impl Into<String>,
+        add_date: i64,
+        expiration_date: i64,
+        source: ChatBoostSource,
+    ) -> Self {
         Self {
             boost_id: boost_id.into(),
             add_date,
@@ -13165,10 +13345,7 @@ pub struct ChatBoostUpdated {
 impl ChatBoostUpdated {
     /// A value with the required fields set and every optional field empty.
     pub fn new(chat: Chat, boost: ChatBoost) -> Self {
-        Self {
-            chat,
-            boost,
-        }
+        Self { chat, boost }
     }
 }
 
@@ -13196,7 +13373,12 @@ pub struct ChatBoostRemoved {
 
 impl ChatBoostRemoved {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(chat: Chat, boost_id: impl Into<String>, remove_date: i64, source: ChatBoostSource) -> Self {
+    pub fn new(
+        chat: Chat,
+        boost_id: impl Into<String>,
+        remove_date: i64,
+        source: ChatBoostSource,
+    ) -> Self {
         Self {
             chat,
             boost_id: boost_id.into(),
@@ -13227,9 +13409,7 @@ pub struct ChatOwnerLeft {
 impl ChatOwnerLeft {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-            new_owner: None,
-        }
+        Self { new_owner: None }
     }
 
     /// Sets `new_owner`.
@@ -13259,9 +13439,7 @@ pub struct ChatOwnerChanged {
 impl ChatOwnerChanged {
     /// A value with the required fields set and every optional field empty.
     pub fn new(new_owner: User) -> Self {
-        Self {
-            new_owner,
-        }
+        Self { new_owner }
     }
 }
 
@@ -13283,9 +13461,7 @@ pub struct UserChatBoosts {
 impl UserChatBoosts {
     /// A value with the required fields set and every optional field empty.
     pub fn new(boosts: Vec<ChatBoost>) -> Self {
-        Self {
-            boosts,
-        }
+        Self { boosts }
     }
 }
 
@@ -13504,7 +13680,13 @@ pub struct BusinessConnection {
 
 impl BusinessConnection {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, user: User, user_chat_id: i64, date: i64, is_enabled: bool) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        user: User,
+        user_chat_id: i64,
+        date: i64,
+        is_enabled: bool,
+    ) -> Self {
         Self {
             id: id.into(),
             user,
@@ -13550,7 +13732,11 @@ pub struct BusinessMessagesDeleted {
 
 impl BusinessMessagesDeleted {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(business_connection_id: impl Into<String>, chat: Chat, message_ids: Vec<i64>) -> Self {
+    pub fn new(
+        business_connection_id: impl Into<String>,
+        chat: Chat,
+        message_ids: Vec<i64>,
+    ) -> Self {
         Self {
             business_connection_id: business_connection_id.into(),
             chat,
@@ -13663,9 +13849,7 @@ pub struct PreparedKeyboardButton {
 impl PreparedKeyboardButton {
     /// A value with the required fields set and every optional field empty.
     pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            id: id.into(),
-        }
+        Self { id: id.into() }
     }
 }
 
@@ -14178,9 +14362,7 @@ impl InputMediaLink {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-        }
+        Self { url: url.into() }
     }
 }
 
@@ -14483,7 +14665,12 @@ impl InputMediaVenue {
     pub const TAG: &'static str = "venue";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(latitude: f64, longitude: f64, title: impl Into<String>, address: impl Into<String>) -> Self {
+    pub fn new(
+        latitude: f64,
+        longitude: f64,
+        title: impl Into<String>,
+        address: impl Into<String>,
+    ) -> Self {
         Self {
             latitude,
             longitude,
@@ -15268,7 +15455,15 @@ pub struct Sticker {
 
 impl Sticker {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(file_id: impl Into<String>, file_unique_id: impl Into<String>, kind: impl Into<StickerType>, width: i64, height: i64, is_animated: bool, is_video: bool) -> Self {
+    pub fn new(
+        file_id: impl Into<String>,
+        file_unique_id: impl Into<String>,
+        kind: impl Into<StickerType>,
+        width: i64,
+        height: i64,
+        is_animated: bool,
+        is_video: bool,
+    ) -> Self {
         Self {
             file_id: file_id.into(),
             file_unique_id: file_unique_id.into(),
@@ -15392,7 +15587,12 @@ pub struct StickerSet {
 
 impl StickerSet {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(name: impl Into<String>, title: impl Into<String>, sticker_type: impl Into<StickerType>, stickers: Vec<Sticker>) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        title: impl Into<String>,
+        sticker_type: impl Into<StickerType>,
+        stickers: Vec<Sticker>,
+    ) -> Self {
         Self {
             name: name.into(),
             title: title.into(),
@@ -15476,7 +15676,11 @@ pub struct InputSticker {
 
 impl InputSticker {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(sticker: impl Into<InputFile>, format: impl Into<StickerFormat>, emoji_list: Vec<String>) -> Self {
+    pub fn new(
+        sticker: impl Into<InputFile>,
+        format: impl Into<StickerFormat>,
+        emoji_list: Vec<String>,
+    ) -> Self {
         Self {
             sticker: sticker.into(),
             format: format.into(),
@@ -15816,7 +16020,9 @@ impl<'de> Deserialize<'de> for RichText {
             11 => Self::Marked(serde_json::from_value(v).map_err(D::Error::custom)?),
             12 => Self::Code(serde_json::from_value(v).map_err(D::Error::custom)?),
             13 => Self::CustomEmoji(serde_json::from_value(v).map_err(D::Error::custom)?),
-            14 => Self::MathematicalExpression(serde_json::from_value(v).map_err(D::Error::custom)?),
+            14 => {
+                Self::MathematicalExpression(serde_json::from_value(v).map_err(D::Error::custom)?)
+            }
             15 => Self::Url(serde_json::from_value(v).map_err(D::Error::custom)?),
             16 => Self::EmailAddress(serde_json::from_value(v).map_err(D::Error::custom)?),
             17 => Self::PhoneNumber(serde_json::from_value(v).map_err(D::Error::custom)?),
@@ -15997,9 +16203,7 @@ impl RichTextBold {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(text: RichText) -> Self {
-        Self {
-            text,
-        }
+        Self { text }
     }
 }
 
@@ -16025,9 +16229,7 @@ impl RichTextItalic {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(text: RichText) -> Self {
-        Self {
-            text,
-        }
+        Self { text }
     }
 }
 
@@ -16053,9 +16255,7 @@ impl RichTextUnderline {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(text: RichText) -> Self {
-        Self {
-            text,
-        }
+        Self { text }
     }
 }
 
@@ -16081,9 +16281,7 @@ impl RichTextStrikethrough {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(text: RichText) -> Self {
-        Self {
-            text,
-        }
+        Self { text }
     }
 }
 
@@ -16109,9 +16307,7 @@ impl RichTextSpoiler {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(text: RichText) -> Self {
-        Self {
-            text,
-        }
+        Self { text }
     }
 }
 
@@ -16175,10 +16371,7 @@ impl RichTextTextMention {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(text: RichText, user: User) -> Self {
-        Self {
-            text,
-            user,
-        }
+        Self { text, user }
     }
 }
 
@@ -16205,9 +16398,7 @@ impl RichTextSubscript {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(text: RichText) -> Self {
-        Self {
-            text,
-        }
+        Self { text }
     }
 }
 
@@ -16233,9 +16424,7 @@ impl RichTextSuperscript {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(text: RichText) -> Self {
-        Self {
-            text,
-        }
+        Self { text }
     }
 }
 
@@ -16261,9 +16450,7 @@ impl RichTextMarked {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(text: RichText) -> Self {
-        Self {
-            text,
-        }
+        Self { text }
     }
 }
 
@@ -16289,9 +16476,7 @@ impl RichTextCode {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(text: RichText) -> Self {
-        Self {
-            text,
-        }
+        Self { text }
     }
 }
 
@@ -16633,9 +16818,7 @@ impl RichTextAnchor {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-        }
+        Self { name: name.into() }
     }
 }
 
@@ -16756,10 +16939,7 @@ pub struct RichBlockCaption {
 impl RichBlockCaption {
     /// A value with the required fields set and every optional field empty.
     pub fn new(text: RichText) -> Self {
-        Self {
-            text,
-            credit: None,
-        }
+        Self { text, credit: None }
     }
 
     /// Sets `credit`.
@@ -16799,7 +16979,10 @@ pub struct RichBlockTableCell {
 
 impl RichBlockTableCell {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(align: impl Into<TableCellAlign>, valign: impl Into<TableCellVerticalAlign>) -> Self {
+    pub fn new(
+        align: impl Into<TableCellAlign>,
+        valign: impl Into<TableCellVerticalAlign>,
+    ) -> Self {
         Self {
             text: None,
             is_header: None,
@@ -17240,9 +17423,7 @@ impl RichBlockParagraph {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(text: RichText) -> Self {
-        Self {
-            text,
-        }
+        Self { text }
     }
 }
 
@@ -17270,10 +17451,7 @@ impl RichBlockSectionHeading {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(text: RichText, size: i64) -> Self {
-        Self {
-            text,
-            size,
-        }
+        Self { text, size }
     }
 }
 
@@ -17340,9 +17518,7 @@ impl RichBlockFooter {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(text: RichText) -> Self {
-        Self {
-            text,
-        }
+        Self { text }
     }
 }
 
@@ -17365,8 +17541,7 @@ impl RichBlockDivider {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -17419,9 +17594,7 @@ impl RichBlockAnchor {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-        }
+        Self { name: name.into() }
     }
 }
 
@@ -17447,9 +17620,7 @@ impl RichBlockList {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(items: Vec<RichBlockListItem>) -> Self {
-        Self {
-            items,
-        }
+        Self { items }
     }
 }
 
@@ -17517,10 +17688,7 @@ impl RichBlockPullQuotation {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(text: RichText) -> Self {
-        Self {
-            text,
-            credit: None,
-        }
+        Self { text, credit: None }
     }
 
     /// Sets `credit`.
@@ -18031,9 +18199,7 @@ impl RichBlockThinking {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(text: RichText) -> Self {
-        Self {
-            text,
-        }
+        Self { text }
     }
 }
 
@@ -18065,7 +18231,12 @@ pub struct InlineQuery {
 
 impl InlineQuery {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, from: User, query: impl Into<String>, offset: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        from: User,
+        query: impl Into<String>,
+        offset: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             from,
@@ -18474,7 +18645,11 @@ impl InlineQueryResultArticle {
     pub const TAG: &'static str = "article";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, title: impl Into<String>, input_message_content: InputMessageContent) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        input_message_content: InputMessageContent,
+    ) -> Self {
         Self {
             id: id.into(),
             title: title.into(),
@@ -18590,7 +18765,11 @@ impl InlineQueryResultPhoto {
     pub const TAG: &'static str = "photo";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, photo_url: impl Into<String>, thumbnail_url: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        photo_url: impl Into<String>,
+        thumbnail_url: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             photo_url: photo_url.into(),
@@ -18748,7 +18927,11 @@ impl InlineQueryResultGif {
     pub const TAG: &'static str = "gif";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, gif_url: impl Into<String>, thumbnail_url: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        gif_url: impl Into<String>,
+        thumbnail_url: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             gif_url: gif_url.into(),
@@ -18916,7 +19099,11 @@ impl InlineQueryResultMpeg4Gif {
     pub const TAG: &'static str = "mpeg4_gif";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, mpeg4_url: impl Into<String>, thumbnail_url: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        mpeg4_url: impl Into<String>,
+        thumbnail_url: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             mpeg4_url: mpeg4_url.into(),
@@ -19086,7 +19273,13 @@ impl InlineQueryResultVideo {
     pub const TAG: &'static str = "video";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, video_url: impl Into<String>, mime_type: impl Into<String>, thumbnail_url: impl Into<String>, title: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        video_url: impl Into<String>,
+        mime_type: impl Into<String>,
+        thumbnail_url: impl Into<String>,
+        title: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             video_url: video_url.into(),
@@ -19240,7 +19433,11 @@ impl InlineQueryResultAudio {
     pub const TAG: &'static str = "audio";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, audio_url: impl Into<String>, title: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        audio_url: impl Into<String>,
+        title: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             audio_url: audio_url.into(),
@@ -19358,7 +19555,11 @@ impl InlineQueryResultVoice {
     pub const TAG: &'static str = "voice";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, voice_url: impl Into<String>, title: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        voice_url: impl Into<String>,
+        title: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             voice_url: voice_url.into(),
@@ -19474,7 +19675,12 @@ impl InlineQueryResultDocument {
     pub const TAG: &'static str = "document";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, title: impl Into<String>, document_url: impl Into<String>, mime_type: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        document_url: impl Into<String>,
+        mime_type: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             title: title.into(),
@@ -19622,7 +19828,12 @@ impl InlineQueryResultLocation {
     pub const TAG: &'static str = "location";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, latitude: f64, longitude: f64, title: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        latitude: f64,
+        longitude: f64,
+        title: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             latitude,
@@ -19772,7 +19983,13 @@ impl InlineQueryResultVenue {
     pub const TAG: &'static str = "venue";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, latitude: f64, longitude: f64, title: impl Into<String>, address: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        latitude: f64,
+        longitude: f64,
+        title: impl Into<String>,
+        address: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             latitude,
@@ -19916,7 +20133,11 @@ impl InlineQueryResultContact {
     pub const TAG: &'static str = "contact";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, phone_number: impl Into<String>, first_name: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        phone_number: impl Into<String>,
+        first_name: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             phone_number: phone_number.into(),
@@ -20494,7 +20715,11 @@ impl InlineQueryResultCachedDocument {
     pub const TAG: &'static str = "document";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, title: impl Into<String>, document_file_id: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        document_file_id: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             title: title.into(),
@@ -20604,7 +20829,11 @@ impl InlineQueryResultCachedVideo {
     pub const TAG: &'static str = "video";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, video_file_id: impl Into<String>, title: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        video_file_id: impl Into<String>,
+        title: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             video_file_id: video_file_id.into(),
@@ -20720,7 +20949,11 @@ impl InlineQueryResultCachedVoice {
     pub const TAG: &'static str = "voice";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, voice_file_id: impl Into<String>, title: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        voice_file_id: impl Into<String>,
+        title: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             voice_file_id: voice_file_id.into(),
@@ -21062,9 +21295,7 @@ pub struct InputRichMessageContent {
 impl InputRichMessageContent {
     /// A value with the required fields set and every optional field empty.
     pub fn new(rich_message: InputRichMessage) -> Self {
-        Self {
-            rich_message,
-        }
+        Self { rich_message }
     }
 }
 
@@ -21175,7 +21406,12 @@ pub struct InputVenueMessageContent {
 
 impl InputVenueMessageContent {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(latitude: f64, longitude: f64, title: impl Into<String>, address: impl Into<String>) -> Self {
+    pub fn new(
+        latitude: f64,
+        longitude: f64,
+        title: impl Into<String>,
+        address: impl Into<String>,
+    ) -> Self {
         Self {
             latitude,
             longitude,
@@ -21335,7 +21571,13 @@ pub struct InputInvoiceMessageContent {
 
 impl InputInvoiceMessageContent {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(title: impl Into<String>, description: impl Into<String>, payload: impl Into<String>, currency: impl Into<String>, prices: Vec<LabeledPrice>) -> Self {
+    pub fn new(
+        title: impl Into<String>,
+        description: impl Into<String>,
+        payload: impl Into<String>,
+        currency: impl Into<String>,
+        prices: Vec<LabeledPrice>,
+    ) -> Self {
         Self {
             title: title.into(),
             description: description.into(),
@@ -21611,7 +21853,13 @@ pub struct Invoice {
 
 impl Invoice {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(title: impl Into<String>, description: impl Into<String>, start_parameter: impl Into<String>, currency: impl Into<String>, total_amount: i64) -> Self {
+    pub fn new(
+        title: impl Into<String>,
+        description: impl Into<String>,
+        start_parameter: impl Into<String>,
+        currency: impl Into<String>,
+        total_amount: i64,
+    ) -> Self {
         Self {
             title: title.into(),
             description: description.into(),
@@ -21653,7 +21901,14 @@ pub struct ShippingAddress {
 
 impl ShippingAddress {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(country_code: impl Into<String>, state: impl Into<String>, city: impl Into<String>, street_line1: impl Into<String>, street_line2: impl Into<String>, post_code: impl Into<String>) -> Self {
+    pub fn new(
+        country_code: impl Into<String>,
+        state: impl Into<String>,
+        city: impl Into<String>,
+        street_line1: impl Into<String>,
+        street_line2: impl Into<String>,
+        post_code: impl Into<String>,
+    ) -> Self {
         Self {
             country_code: country_code.into(),
             state: state.into(),
@@ -21805,7 +22060,13 @@ pub struct SuccessfulPayment {
 
 impl SuccessfulPayment {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(currency: impl Into<String>, total_amount: i64, invoice_payload: impl Into<String>, telegram_payment_charge_id: impl Into<String>, provider_payment_charge_id: impl Into<String>) -> Self {
+    pub fn new(
+        currency: impl Into<String>,
+        total_amount: i64,
+        invoice_payload: impl Into<String>,
+        telegram_payment_charge_id: impl Into<String>,
+        provider_payment_charge_id: impl Into<String>,
+    ) -> Self {
         Self {
             currency: currency.into(),
             total_amount,
@@ -21872,8 +22133,14 @@ impl Serialize for SuccessfulPayment {
         if let Some(v) = &self.order_info {
             m.serialize_entry("order_info", v)?;
         }
-        m.serialize_entry("telegram_payment_charge_id", &self.telegram_payment_charge_id)?;
-        m.serialize_entry("provider_payment_charge_id", &self.provider_payment_charge_id)?;
+        m.serialize_entry(
+            "telegram_payment_charge_id",
+            &self.telegram_payment_charge_id,
+        )?;
+        m.serialize_entry(
+            "provider_payment_charge_id",
+            &self.provider_payment_charge_id,
+        )?;
         m.end()
     }
 }
@@ -21895,7 +22162,12 @@ pub struct RefundedPayment {
 
 impl RefundedPayment {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(currency: impl Into<String>, total_amount: i64, invoice_payload: impl Into<String>, telegram_payment_charge_id: impl Into<String>) -> Self {
+    pub fn new(
+        currency: impl Into<String>,
+        total_amount: i64,
+        invoice_payload: impl Into<String>,
+        telegram_payment_charge_id: impl Into<String>,
+    ) -> Self {
         Self {
             currency: currency.into(),
             total_amount,
@@ -21906,7 +22178,10 @@ impl RefundedPayment {
     }
 
     /// Sets `provider_payment_charge_id`.
-    pub fn provider_payment_charge_id(mut self, provider_payment_charge_id: impl Into<String>) -> Self {
+    pub fn provider_payment_charge_id(
+        mut self,
+        provider_payment_charge_id: impl Into<String>,
+    ) -> Self {
         self.provider_payment_charge_id = Some(provider_payment_charge_id.into());
         self
     }
@@ -21918,7 +22193,10 @@ impl Serialize for RefundedPayment {
         m.serialize_entry("currency", &self.currency)?;
         m.serialize_entry("total_amount", &self.total_amount)?;
         m.serialize_entry("invoice_payload", &self.invoice_payload)?;
-        m.serialize_entry("telegram_payment_charge_id", &self.telegram_payment_charge_id)?;
+        m.serialize_entry(
+            "telegram_payment_charge_id",
+            &self.telegram_payment_charge_id,
+        )?;
         if let Some(v) = &self.provider_payment_charge_id {
             m.serialize_entry("provider_payment_charge_id", v)?;
         }
@@ -21941,7 +22219,12 @@ pub struct ShippingQuery {
 
 impl ShippingQuery {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, from: User, invoice_payload: impl Into<String>, shipping_address: ShippingAddress) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        from: User,
+        invoice_payload: impl Into<String>,
+        shipping_address: ShippingAddress,
+    ) -> Self {
         Self {
             id: id.into(),
             from,
@@ -21983,7 +22266,13 @@ pub struct PreCheckoutQuery {
 
 impl PreCheckoutQuery {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(id: impl Into<String>, from: User, currency: impl Into<String>, total_amount: i64, invoice_payload: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        from: User,
+        currency: impl Into<String>,
+        total_amount: i64,
+        invoice_payload: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             from,
@@ -22133,8 +22422,7 @@ impl RevenueWithdrawalStatePending {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -22188,8 +22476,7 @@ impl RevenueWithdrawalStateFailed {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -22517,10 +22804,7 @@ impl TransactionPartnerChat {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(chat: Chat) -> Self {
-        Self {
-            chat,
-            gift: None,
-        }
+        Self { chat, gift: None }
     }
 
     /// Sets `gift`.
@@ -22628,8 +22912,7 @@ impl TransactionPartnerTelegramAds {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -22654,9 +22937,7 @@ impl TransactionPartnerTelegramApi {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new(request_count: i64) -> Self {
-        Self {
-            request_count,
-        }
+        Self { request_count }
     }
 }
 
@@ -22679,8 +22960,7 @@ impl TransactionPartnerOther {
 
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -22770,9 +23050,7 @@ pub struct StarTransactions {
 impl StarTransactions {
     /// A value with the required fields set and every optional field empty.
     pub fn new(transactions: Vec<StarTransaction>) -> Self {
-        Self {
-            transactions,
-        }
+        Self { transactions }
     }
 }
 
@@ -22796,10 +23074,7 @@ pub struct PassportData {
 impl PassportData {
     /// A value with the required fields set and every optional field empty.
     pub fn new(data: Vec<EncryptedPassportElement>, credentials: EncryptedCredentials) -> Self {
-        Self {
-            data,
-            credentials,
-        }
+        Self { data, credentials }
     }
 }
 
@@ -22827,7 +23102,12 @@ pub struct PassportFile {
 
 impl PassportFile {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(file_id: impl Into<String>, file_unique_id: impl Into<String>, file_size: i64, file_date: i64) -> Self {
+    pub fn new(
+        file_id: impl Into<String>,
+        file_unique_id: impl Into<String>,
+        file_size: i64,
+        file_date: i64,
+    ) -> Self {
         Self {
             file_id: file_id.into(),
             file_unique_id: file_unique_id.into(),
@@ -22986,7 +23266,11 @@ pub struct EncryptedCredentials {
 
 impl EncryptedCredentials {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(data: impl Into<String>, hash: impl Into<String>, secret: impl Into<String>) -> Self {
+    pub fn new(
+        data: impl Into<String>,
+        hash: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Self {
         Self {
             data: data.into(),
             hash: hash.into(),
@@ -23171,7 +23455,12 @@ impl PassportElementErrorDataField {
     pub const TAG: &'static str = "data";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(kind: impl Into<PassportElementErrorDataFieldType>, field_name: impl Into<String>, data_hash: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        kind: impl Into<PassportElementErrorDataFieldType>,
+        field_name: impl Into<String>,
+        data_hash: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             kind: kind.into(),
             field_name: field_name.into(),
@@ -23210,7 +23499,11 @@ impl PassportElementErrorFrontSide {
     pub const TAG: &'static str = "front_side";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(kind: impl Into<PassportElementErrorFrontSideType>, file_hash: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        kind: impl Into<PassportElementErrorFrontSideType>,
+        file_hash: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             kind: kind.into(),
             file_hash: file_hash.into(),
@@ -23247,7 +23540,11 @@ impl PassportElementErrorReverseSide {
     pub const TAG: &'static str = "reverse_side";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(kind: impl Into<PassportElementErrorReverseSideType>, file_hash: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        kind: impl Into<PassportElementErrorReverseSideType>,
+        file_hash: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             kind: kind.into(),
             file_hash: file_hash.into(),
@@ -23284,7 +23581,11 @@ impl PassportElementErrorSelfie {
     pub const TAG: &'static str = "selfie";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(kind: impl Into<PassportElementErrorFrontSideType>, file_hash: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        kind: impl Into<PassportElementErrorFrontSideType>,
+        file_hash: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             kind: kind.into(),
             file_hash: file_hash.into(),
@@ -23321,7 +23622,11 @@ impl PassportElementErrorFile {
     pub const TAG: &'static str = "file";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(kind: impl Into<PassportElementErrorFileType>, file_hash: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        kind: impl Into<PassportElementErrorFileType>,
+        file_hash: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             kind: kind.into(),
             file_hash: file_hash.into(),
@@ -23358,7 +23663,11 @@ impl PassportElementErrorFiles {
     pub const TAG: &'static str = "files";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(kind: impl Into<PassportElementErrorFileType>, file_hashes: Vec<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        kind: impl Into<PassportElementErrorFileType>,
+        file_hashes: Vec<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             kind: kind.into(),
             file_hashes,
@@ -23395,7 +23704,11 @@ impl PassportElementErrorTranslationFile {
     pub const TAG: &'static str = "translation_file";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(kind: impl Into<PassportElementErrorTranslationFileType>, file_hash: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        kind: impl Into<PassportElementErrorTranslationFileType>,
+        file_hash: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             kind: kind.into(),
             file_hash: file_hash.into(),
@@ -23432,7 +23745,11 @@ impl PassportElementErrorTranslationFiles {
     pub const TAG: &'static str = "translation_files";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(kind: impl Into<PassportElementErrorTranslationFileType>, file_hashes: Vec<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        kind: impl Into<PassportElementErrorTranslationFileType>,
+        file_hashes: Vec<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             kind: kind.into(),
             file_hashes,
@@ -23469,7 +23786,11 @@ impl PassportElementErrorUnspecified {
     pub const TAG: &'static str = "unspecified";
 
     /// A value with the required fields set and every optional field empty.
-    pub fn new(kind: impl Into<String>, element_hash: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        kind: impl Into<String>,
+        element_hash: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             kind: kind.into(),
             element_hash: element_hash.into(),
@@ -23508,7 +23829,11 @@ pub struct Game {
 
 impl Game {
     /// A value with the required fields set and every optional field empty.
-    pub fn new(title: impl Into<String>, description: impl Into<String>, photo: Vec<PhotoSize>) -> Self {
+    pub fn new(
+        title: impl Into<String>,
+        description: impl Into<String>,
+        photo: Vec<PhotoSize>,
+    ) -> Self {
         Self {
             title: title.into(),
             description: description.into(),
@@ -23564,8 +23889,7 @@ pub struct CallbackGame {}
 impl CallbackGame {
     /// A value with the required fields set and every optional field empty.
     pub fn new() -> Self {
-        Self {
-        }
+        Self {}
     }
 }
 
@@ -23638,15 +23962,21 @@ impl<'de> Deserialize<'de> for ReplyMarkup {
         let v = serde_json::Value::deserialize(d)?;
         let e = D::Error::custom;
         if v.get("inline_keyboard").is_some() {
-            serde_json::from_value(v).map(Self::InlineKeyboard).map_err(e)
+            serde_json::from_value(v)
+                .map(Self::InlineKeyboard)
+                .map_err(e)
         } else if v.get("keyboard").is_some() {
-            serde_json::from_value(v).map(Self::ReplyKeyboard).map_err(e)
+            serde_json::from_value(v)
+                .map(Self::ReplyKeyboard)
+                .map_err(e)
         } else if v.get("remove_keyboard").is_some() {
             serde_json::from_value(v).map(Self::Remove).map_err(e)
         } else if v.get("force_reply").is_some() {
             serde_json::from_value(v).map(Self::ForceReply).map_err(e)
         } else {
-            Err(D::Error::custom("reply_markup has none of inline_keyboard, keyboard, remove_keyboard, force_reply"))
+            Err(D::Error::custom(
+                "reply_markup has none of inline_keyboard, keyboard, remove_keyboard, force_reply",
+            ))
         }
     }
 }
@@ -23821,11 +24151,17 @@ impl Serialize for Update {
             UpdateKind::EditedChannelPost(v) => m.serialize_entry("edited_channel_post", v)?,
             UpdateKind::BusinessConnection(v) => m.serialize_entry("business_connection", v)?,
             UpdateKind::BusinessMessage(v) => m.serialize_entry("business_message", v)?,
-            UpdateKind::EditedBusinessMessage(v) => m.serialize_entry("edited_business_message", v)?,
-            UpdateKind::DeletedBusinessMessages(v) => m.serialize_entry("deleted_business_messages", v)?,
+            UpdateKind::EditedBusinessMessage(v) => {
+                m.serialize_entry("edited_business_message", v)?
+            }
+            UpdateKind::DeletedBusinessMessages(v) => {
+                m.serialize_entry("deleted_business_messages", v)?
+            }
             UpdateKind::GuestMessage(v) => m.serialize_entry("guest_message", v)?,
             UpdateKind::MessageReaction(v) => m.serialize_entry("message_reaction", v)?,
-            UpdateKind::MessageReactionCount(v) => m.serialize_entry("message_reaction_count", v)?,
+            UpdateKind::MessageReactionCount(v) => {
+                m.serialize_entry("message_reaction_count", v)?
+            }
             UpdateKind::InlineQuery(v) => m.serialize_entry("inline_query", v)?,
             UpdateKind::ChosenInlineResult(v) => m.serialize_entry("chosen_inline_result", v)?,
             UpdateKind::CallbackQuery(v) => m.serialize_entry("callback_query", v)?,
@@ -23942,37 +24278,89 @@ impl<'de> Deserialize<'de> for Update {
                             map.next_value::<IgnoredAny>()?;
                         }
                         UpdateKey::Message => kind = Some(UpdateKind::Message(map.next_value()?)),
-                        UpdateKey::EditedMessage => kind = Some(UpdateKind::EditedMessage(map.next_value()?)),
-                        UpdateKey::ChannelPost => kind = Some(UpdateKind::ChannelPost(map.next_value()?)),
-                        UpdateKey::EditedChannelPost => kind = Some(UpdateKind::EditedChannelPost(map.next_value()?)),
-                        UpdateKey::BusinessConnection => kind = Some(UpdateKind::BusinessConnection(map.next_value()?)),
-                        UpdateKey::BusinessMessage => kind = Some(UpdateKind::BusinessMessage(map.next_value()?)),
-                        UpdateKey::EditedBusinessMessage => kind = Some(UpdateKind::EditedBusinessMessage(map.next_value()?)),
-                        UpdateKey::DeletedBusinessMessages => kind = Some(UpdateKind::DeletedBusinessMessages(map.next_value()?)),
-                        UpdateKey::GuestMessage => kind = Some(UpdateKind::GuestMessage(map.next_value()?)),
-                        UpdateKey::MessageReaction => kind = Some(UpdateKind::MessageReaction(map.next_value()?)),
-                        UpdateKey::MessageReactionCount => kind = Some(UpdateKind::MessageReactionCount(map.next_value()?)),
-                        UpdateKey::InlineQuery => kind = Some(UpdateKind::InlineQuery(map.next_value()?)),
-                        UpdateKey::ChosenInlineResult => kind = Some(UpdateKind::ChosenInlineResult(map.next_value()?)),
-                        UpdateKey::CallbackQuery => kind = Some(UpdateKind::CallbackQuery(map.next_value()?)),
-                        UpdateKey::ShippingQuery => kind = Some(UpdateKind::ShippingQuery(map.next_value()?)),
-                        UpdateKey::PreCheckoutQuery => kind = Some(UpdateKind::PreCheckoutQuery(map.next_value()?)),
-                        UpdateKey::PurchasedPaidMedia => kind = Some(UpdateKind::PurchasedPaidMedia(map.next_value()?)),
+                        UpdateKey::EditedMessage => {
+                            kind = Some(UpdateKind::EditedMessage(map.next_value()?))
+                        }
+                        UpdateKey::ChannelPost => {
+                            kind = Some(UpdateKind::ChannelPost(map.next_value()?))
+                        }
+                        UpdateKey::EditedChannelPost => {
+                            kind = Some(UpdateKind::EditedChannelPost(map.next_value()?))
+                        }
+                        UpdateKey::BusinessConnection => {
+                            kind = Some(UpdateKind::BusinessConnection(map.next_value()?))
+                        }
+                        UpdateKey::BusinessMessage => {
+                            kind = Some(UpdateKind::BusinessMessage(map.next_value()?))
+                        }
+                        UpdateKey::EditedBusinessMessage => {
+                            kind = Some(UpdateKind::EditedBusinessMessage(map.next_value()?))
+                        }
+                        UpdateKey::DeletedBusinessMessages => {
+                            kind = Some(UpdateKind::DeletedBusinessMessages(map.next_value()?))
+                        }
+                        UpdateKey::GuestMessage => {
+                            kind = Some(UpdateKind::GuestMessage(map.next_value()?))
+                        }
+                        UpdateKey::MessageReaction => {
+                            kind = Some(UpdateKind::MessageReaction(map.next_value()?))
+                        }
+                        UpdateKey::MessageReactionCount => {
+                            kind = Some(UpdateKind::MessageReactionCount(map.next_value()?))
+                        }
+                        UpdateKey::InlineQuery => {
+                            kind = Some(UpdateKind::InlineQuery(map.next_value()?))
+                        }
+                        UpdateKey::ChosenInlineResult => {
+                            kind = Some(UpdateKind::ChosenInlineResult(map.next_value()?))
+                        }
+                        UpdateKey::CallbackQuery => {
+                            kind = Some(UpdateKind::CallbackQuery(map.next_value()?))
+                        }
+                        UpdateKey::ShippingQuery => {
+                            kind = Some(UpdateKind::ShippingQuery(map.next_value()?))
+                        }
+                        UpdateKey::PreCheckoutQuery => {
+                            kind = Some(UpdateKind::PreCheckoutQuery(map.next_value()?))
+                        }
+                        UpdateKey::PurchasedPaidMedia => {
+                            kind = Some(UpdateKind::PurchasedPaidMedia(map.next_value()?))
+                        }
                         UpdateKey::Poll => kind = Some(UpdateKind::Poll(map.next_value()?)),
-                        UpdateKey::PollAnswer => kind = Some(UpdateKind::PollAnswer(map.next_value()?)),
-                        UpdateKey::MyChatMember => kind = Some(UpdateKind::MyChatMember(map.next_value()?)),
-                        UpdateKey::ChatMember => kind = Some(UpdateKind::ChatMember(map.next_value()?)),
-                        UpdateKey::ChatJoinRequest => kind = Some(UpdateKind::ChatJoinRequest(map.next_value()?)),
-                        UpdateKey::ChatBoost => kind = Some(UpdateKind::ChatBoost(map.next_value()?)),
-                        UpdateKey::RemovedChatBoost => kind = Some(UpdateKind::RemovedChatBoost(map.next_value()?)),
-                        UpdateKey::ManagedBot => kind = Some(UpdateKind::ManagedBot(map.next_value()?)),
+                        UpdateKey::PollAnswer => {
+                            kind = Some(UpdateKind::PollAnswer(map.next_value()?))
+                        }
+                        UpdateKey::MyChatMember => {
+                            kind = Some(UpdateKind::MyChatMember(map.next_value()?))
+                        }
+                        UpdateKey::ChatMember => {
+                            kind = Some(UpdateKind::ChatMember(map.next_value()?))
+                        }
+                        UpdateKey::ChatJoinRequest => {
+                            kind = Some(UpdateKind::ChatJoinRequest(map.next_value()?))
+                        }
+                        UpdateKey::ChatBoost => {
+                            kind = Some(UpdateKind::ChatBoost(map.next_value()?))
+                        }
+                        UpdateKey::RemovedChatBoost => {
+                            kind = Some(UpdateKind::RemovedChatBoost(map.next_value()?))
+                        }
+                        UpdateKey::ManagedBot => {
+                            kind = Some(UpdateKind::ManagedBot(map.next_value()?))
+                        }
                         UpdateKey::Other(name) => {
-                            kind = Some(UpdateKind::Unknown { kind: name, raw: map.next_value()? })
+                            kind = Some(UpdateKind::Unknown {
+                                kind: name,
+                                raw: map.next_value()?,
+                            })
                         }
                     }
                 }
                 let update_id = update_id.ok_or_else(|| A::Error::missing_field("update_id"))?;
-                let kind = kind.unwrap_or(UpdateKind::Unknown { kind: String::new(), raw: serde_json::Value::Null });
+                let kind = kind.unwrap_or(UpdateKind::Unknown {
+                    kind: String::new(),
+                    raw: serde_json::Value::Null,
+                });
                 Ok(Update { update_id, kind })
             }
         }
