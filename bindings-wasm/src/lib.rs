@@ -181,7 +181,7 @@ impl TelegramClient {
 #[wasm_bindgen(js_name = buildRequest)]
 pub fn build_request(
     token: &str,
-    api_root: Option<String>,
+    #[wasm_bindgen(js_name = apiRoot)] api_root: Option<String>,
     method: &str,
     args: JsValue,
 ) -> Result<JsValue, JsError> {

@@ -378,7 +378,7 @@ fn webhook_checks_secret_size_and_duplicates() {
 fn ordered_webhook_holds_gaps_for_maxhold() {
     let mut c = webhook_client(Some(OrderedConfig { maxhold_ms: 3000, ..Default::default() }));
     let mut log = Vec::new();
-    let mut feed = |c: &mut TelegramClient, now: u64, id: i64, log: &mut Vec<String>| {
+    let feed = |c: &mut TelegramClient, now: u64, id: i64, log: &mut Vec<String>| {
         if id > 0 {
             assert_eq!(c.handle_webhook(now, &SECRET, &delivery(id, &format!("u{id}"))).status, 200);
         } else {

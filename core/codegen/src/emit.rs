@@ -126,8 +126,9 @@ fn emit_types(model: &Model) -> String {
     o.push_str(
         "//! Object types of the Bot API.\n\n\
          use super::enums::*;\n\
-         use crate::telegram::support::{has_keys, ChatId, InputFile};\n\
-         use serde::de::{Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};\n\
+         use crate::telegram::support::{has_keys, rest_as_unknown, visit_tagged, ChatId, InputFile};\n\
+         use serde::de::value::SeqAccessDeserializer;\n\
+         use serde::de::{Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};\n\
          use serde::ser::{SerializeMap, Serializer};\n\
          use serde::{Deserialize, Serialize};\n\n",
     );
@@ -276,25 +277,96 @@ fn emit_union(o: &mut String, t: &TypeM, members: &[Member], style: &UnionStyle)
         emit_union_froms(o, t, members);
         return;
     }
-    o.push_str("        let v = serde_json::Value::deserialize(d)?;\n");
+    let has_text = members.iter().any(|m| matches!(m.ty, MemberTy::Text | MemberTy::List));
+    let dup_tags = members
+        .iter()
+        .any(|m| m.tag.is_some() && members.iter().filter(|x| x.tag == m.tag).count() > 1);
+    let from_value = format!("{}_from_value", snake(&t.name));
     match style {
-        UnionStyle::Tagged(field) => {
-            o.push_str("        let pick = match &v {\n");
-            for (i, m) in members.iter().enumerate() {
+        UnionStyle::Tagged(field) if !dup_tags => {
+            // Streaming: when the tag is the first key (as the Bot API writes it), dispatch
+            // at once and let the member read the rest of the map; otherwise buffer.
+            let _ = writeln!(
+                o,
+                "        struct V;\n        impl<'de> Visitor<'de> for V {{\n            type Value = {name};\n            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {{\n                f.write_str(\"{name}\")\n            }}",
+                name = t.name
+            );
+            for m in members {
                 match m.ty {
                     MemberTy::Text => {
-                        let _ = writeln!(o, "            serde_json::Value::String(_) => {i},");
+                        let _ = writeln!(
+                            o,
+                            "            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<{name}, E> {{\n                Ok({name}::{var}(v.to_owned()))\n            }}",
+                            name = t.name,
+                            var = m.variant
+                        );
                     }
                     MemberTy::List => {
-                        let _ = writeln!(o, "            serde_json::Value::Array(_) => {i},");
+                        let _ = writeln!(
+                            o,
+                            "            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<{name}, A::Error> {{\n                Vec::<{name}>::deserialize(SeqAccessDeserializer::new(seq)).map({name}::{var})\n            }}",
+                            name = t.name,
+                            var = m.variant
+                        );
                     }
                     _ => {}
                 }
             }
             let _ = writeln!(
                 o,
-                "            _ => match v.get({field:?}).and_then(serde_json::Value::as_str) {{"
+                "            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<{name}, A::Error> {{\n                visit_tagged(\n                    map,\n                    {field:?},\n                    |tag, rest| match tag {{",
+                name = t.name
             );
+            for m in members {
+                if let (MemberTy::Named(n), Some(tag)) = (&m.ty, &m.tag) {
+                    let _ = writeln!(
+                        o,
+                        "                        {tag:?} => {n}::deserialize(rest).map(|v| {name}::{var}(Box::new(v))),",
+                        name = t.name,
+                        var = m.variant
+                    );
+                }
+            }
+            let _ = writeln!(
+                o,
+                "                        other => rest_as_unknown({field:?}, other, rest).map({name}::Unknown),\n                    }},\n                    {from_value},\n                )\n            }}\n        }}\n        d.deserialize_any(V)\n    }}\n}}\n",
+                name = t.name
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                o,
+                "        let v = serde_json::Value::deserialize(d)?;\n        {from_value}(v).map_err(D::Error::custom)\n    }}\n}}\n"
+            );
+        }
+    }
+
+    // The buffered path: decide from a whole JSON value.
+    let _ = writeln!(
+        o,
+        "fn {from_value}(v: serde_json::Value) -> Result<{}, serde_json::Error> {{",
+        t.name
+    );
+    match style {
+        UnionStyle::Tagged(field) => {
+            if has_text {
+                o.push_str("    let pick = match &v {\n");
+                for (i, m) in members.iter().enumerate() {
+                    match m.ty {
+                        MemberTy::Text => {
+                            let _ = writeln!(o, "        serde_json::Value::String(_) => {i},");
+                        }
+                        MemberTy::List => {
+                            let _ = writeln!(o, "        serde_json::Value::Array(_) => {i},");
+                        }
+                        _ => {}
+                    }
+                }
+                o.push_str("        _ => ");
+            } else {
+                o.push_str("    let pick = ");
+            }
+            let _ = writeln!(o, "match v.get({field:?}).and_then(serde_json::Value::as_str) {{");
             // Members sharing a tag are told apart by their own keys, checked first.
             let mut ordered: Vec<(usize, &Member)> = members
                 .iter()
@@ -309,39 +381,54 @@ fn emit_union(o: &mut String, t: &TypeM, members: &[Member], style: &UnionStyle)
                 let tag = m.tag.as_ref().unwrap();
                 let dup = members.iter().filter(|x| x.tag == m.tag).count() > 1;
                 if dup && !m.detect.is_empty() {
-                    let _ = writeln!(
-                        o,
-                        "                Some({tag:?}) if has_keys(&v, &{:?}) => {i},",
-                        m.detect
-                    );
+                    let _ = writeln!(o, "        Some({tag:?}) if has_keys(&v, &{:?}) => {i},", m.detect);
                 } else {
-                    let _ = writeln!(o, "                Some({tag:?}) => {i},");
+                    let _ = writeln!(o, "        Some({tag:?}) => {i},");
                 }
             }
-            o.push_str("                _ => usize::MAX,\n            },\n        };\n");
+            o.push_str("        _ => usize::MAX,\n    }");
+            if has_text {
+                o.push_str(",\n    }");
+            }
+            o.push_str(";\n");
         }
         UnionStyle::ByDate => unreachable!("handled above"),
         UnionStyle::ByKeys => {
-            o.push_str("        let pick = ");
+            o.push_str("    let pick = ");
             for (i, m) in members.iter().enumerate() {
                 if m.detect.is_empty() {
                     continue;
                 }
-                let _ = write!(o, "if has_keys(&v, &{:?}) {{\n            {i}\n        }} else ", m.detect);
+                let _ = write!(o, "if has_keys(&v, &{:?}) {{\n        {i}\n    }} else ", m.detect);
             }
-            o.push_str("{\n            usize::MAX\n        };\n");
+            o.push_str("{\n        usize::MAX\n    };\n");
         }
     }
-    o.push_str("        Ok(match pick {\n");
+    let _ = writeln!(o, "    Ok(match pick {{");
     for (i, m) in members.iter().enumerate() {
         let _ = writeln!(
             o,
-            "            {i} => Self::{}(serde_json::from_value(v).map_err(D::Error::custom)?),",
-            m.variant
+            "        {i} => {}::{}(serde_json::from_value(v)?),",
+            t.name, m.variant
         );
     }
-    o.push_str("            _ => Self::Unknown(v),\n        })\n    }\n}\n\n");
+    let _ = writeln!(o, "        _ => {}::Unknown(v),\n    }})\n}}\n", t.name);
     emit_union_froms(o, t, members);
+}
+
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn emit_union_froms(o: &mut String, t: &TypeM, members: &[Member]) {

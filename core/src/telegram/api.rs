@@ -171,7 +171,8 @@ fn encode_body<M: Method>(method: &M) -> Result<(Vec<u8>, String), EncodeError> 
     if uploads.is_empty() {
         return Ok((json, "application/json".to_owned()));
     }
-    let params: serde_json::Map<String, serde_json::Value> =
+    // Nested objects keep their serialized text (and field order) verbatim.
+    let params: std::collections::BTreeMap<String, &RawValue> =
         serde_json::from_slice(&json).map_err(ser_err)?;
     multipart(M::UPLOAD_FIELDS, params, uploads)
 }
@@ -212,7 +213,7 @@ fn check_media_group(json: &[u8]) -> Result<(), EncodeError> {
 /// `attach://` names.
 fn multipart(
     upload_fields: &[&str],
-    params: serde_json::Map<String, serde_json::Value>,
+    params: std::collections::BTreeMap<String, &RawValue>,
     uploads: Vec<Upload>,
 ) -> Result<(Vec<u8>, String), EncodeError> {
     let mut text_parts: Vec<(String, Vec<u8>)> = Vec::new();
@@ -224,17 +225,17 @@ fn multipart(
             .find(|u| u.as_ref().and_then(|u| u.attach_name.as_deref()) == Some(name))
             .and_then(Option::take)
     };
-    for (key, value) in &params {
-        if let serde_json::Value::String(s) = value {
+    for (key, raw) in &params {
+        if let Ok(s) = serde_json::from_str::<String>(raw.get()) {
             if upload_fields.contains(&key.as_str()) {
                 if let Some(up) = s.strip_prefix("attach://").and_then(&mut take_upload) {
                     file_parts.push((key.clone(), up));
                     continue;
                 }
             }
-            text_parts.push((key.clone(), s.clone().into_bytes()));
+            text_parts.push((key.clone(), s.into_bytes()));
         } else {
-            text_parts.push((key.clone(), value.to_string().into_bytes()));
+            text_parts.push((key.clone(), raw.get().as_bytes().to_vec()));
         }
     }
     for up in uploads.into_iter().flatten() {

@@ -2,6 +2,7 @@
 //! enumerations with a catch-all, and the `Message`-or-`true` result of editing methods.
 
 use super::generated::types::Message;
+use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
@@ -84,6 +85,47 @@ macro_rules! string_enum {
     };
 }
 pub(crate) use string_enum;
+
+/// Reads a tagged union from a map. When the first key is the tag (the Bot API writes it
+/// first), `fast` gets the tag and the rest of the map, so the member is read in one pass
+/// with nothing buffered; otherwise the whole object is buffered and `slow` decides.
+pub(crate) fn visit_tagged<'de, A, T>(
+    mut map: A,
+    tag_field: &'static str,
+    fast: impl FnOnce(&str, MapAccessDeserializer<A>) -> Result<T, A::Error>,
+    slow: impl FnOnce(serde_json::Value) -> Result<T, serde_json::Error>,
+) -> Result<T, A::Error>
+where
+    A: MapAccess<'de>,
+{
+    let mut buffered = serde_json::Map::new();
+    if let Some(first) = map.next_key::<String>()? {
+        let value: serde_json::Value = map.next_value()?;
+        match value {
+            serde_json::Value::String(tag) if first == tag_field => {
+                return fast(&tag, MapAccessDeserializer::new(map));
+            }
+            value => {
+                buffered.insert(first, value);
+            }
+        }
+        while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
+            buffered.insert(k, v);
+        }
+    }
+    slow(serde_json::Value::Object(buffered)).map_err(de::Error::custom)
+}
+
+/// The rest of a map whose tag is unknown, as a JSON object with the tag put back.
+pub(crate) fn rest_as_unknown<'de, A: MapAccess<'de>>(
+    tag_field: &str,
+    tag: &str,
+    rest: MapAccessDeserializer<A>,
+) -> Result<serde_json::Value, A::Error> {
+    let mut obj = serde_json::Map::<String, serde_json::Value>::deserialize(rest)?;
+    obj.insert(tag_field.to_owned(), serde_json::Value::String(tag.to_owned()));
+    Ok(serde_json::Value::Object(obj))
+}
 
 /// True when `v` is an object holding every key in `keys`.
 pub(crate) fn has_keys(v: &serde_json::Value, keys: &[&str]) -> bool {

@@ -382,7 +382,12 @@ impl TelegramSim {
     }
 
     /// When the simulator next needs [`advance`](Self::advance): a held long poll's timeout or
-    /// a webhook redelivery becoming due. `None` when nothing is scheduled.
+    /// a webhook delivery becoming due. `None` when nothing is scheduled.
+    ///
+    /// While a webhook is set, an update that is already due makes this return a time at or
+    /// before [`now`](Self::now) until the host takes it with
+    /// [`poll_webhook_delivery`](Self::poll_webhook_delivery); a host that steps a virtual
+    /// clock must drain deliveries, or it will see no progress.
     pub fn next_event(&self) -> Option<Timestamp> {
         let poll = self.held.as_ref().map(|h| h.deadline);
         let webhook = self.next_webhook_attempt();

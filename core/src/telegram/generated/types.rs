@@ -3,8 +3,9 @@
 //! Object types of the Bot API.
 
 use super::enums::*;
-use crate::telegram::support::{has_keys, ChatId, InputFile};
-use serde::de::{Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
+use crate::telegram::support::{has_keys, rest_as_unknown, visit_tagged, ChatId, InputFile};
+use serde::de::value::SeqAccessDeserializer;
+use serde::de::{Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
@@ -3212,24 +3213,50 @@ impl Serialize for MessageOrigin {
 
 impl<'de> Deserialize<'de> for MessageOrigin {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("user") => 0,
-                Some("hidden_user") => 1,
-                Some("chat") => 2,
-                Some("channel") => 3,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::User(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::HiddenUser(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::Chat(serde_json::from_value(v).map_err(D::Error::custom)?),
-            3 => Self::Channel(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = MessageOrigin;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("MessageOrigin")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MessageOrigin, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "user" => MessageOriginUser::deserialize(rest)
+                            .map(|v| MessageOrigin::User(Box::new(v))),
+                        "hidden_user" => MessageOriginHiddenUser::deserialize(rest)
+                            .map(|v| MessageOrigin::HiddenUser(Box::new(v))),
+                        "chat" => MessageOriginChat::deserialize(rest)
+                            .map(|v| MessageOrigin::Chat(Box::new(v))),
+                        "channel" => MessageOriginChannel::deserialize(rest)
+                            .map(|v| MessageOrigin::Channel(Box::new(v))),
+                        other => rest_as_unknown("type", other, rest).map(MessageOrigin::Unknown),
+                    },
+                    message_origin_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn message_origin_from_value(v: serde_json::Value) -> Result<MessageOrigin, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("user") => 0,
+        Some("hidden_user") => 1,
+        Some("chat") => 2,
+        Some("channel") => 3,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => MessageOrigin::User(serde_json::from_value(v)?),
+        1 => MessageOrigin::HiddenUser(serde_json::from_value(v)?),
+        2 => MessageOrigin::Chat(serde_json::from_value(v)?),
+        3 => MessageOrigin::Channel(serde_json::from_value(v)?),
+        _ => MessageOrigin::Unknown(v),
+    })
 }
 
 impl From<MessageOriginUser> for MessageOrigin {
@@ -4226,24 +4253,52 @@ impl Serialize for PaidMedia {
 
 impl<'de> Deserialize<'de> for PaidMedia {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("live_photo") => 0,
-                Some("photo") => 1,
-                Some("preview") => 2,
-                Some("video") => 3,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::LivePhoto(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::Photo(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::Preview(serde_json::from_value(v).map_err(D::Error::custom)?),
-            3 => Self::Video(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = PaidMedia;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("PaidMedia")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<PaidMedia, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "live_photo" => PaidMediaLivePhoto::deserialize(rest)
+                            .map(|v| PaidMedia::LivePhoto(Box::new(v))),
+                        "photo" => {
+                            PaidMediaPhoto::deserialize(rest).map(|v| PaidMedia::Photo(Box::new(v)))
+                        }
+                        "preview" => PaidMediaPreview::deserialize(rest)
+                            .map(|v| PaidMedia::Preview(Box::new(v))),
+                        "video" => {
+                            PaidMediaVideo::deserialize(rest).map(|v| PaidMedia::Video(Box::new(v)))
+                        }
+                        other => rest_as_unknown("type", other, rest).map(PaidMedia::Unknown),
+                    },
+                    paid_media_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn paid_media_from_value(v: serde_json::Value) -> Result<PaidMedia, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("live_photo") => 0,
+        Some("photo") => 1,
+        Some("preview") => 2,
+        Some("video") => 3,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => PaidMedia::LivePhoto(serde_json::from_value(v)?),
+        1 => PaidMedia::Photo(serde_json::from_value(v)?),
+        2 => PaidMedia::Preview(serde_json::from_value(v)?),
+        3 => PaidMedia::Video(serde_json::from_value(v)?),
+        _ => PaidMedia::Unknown(v),
+    })
 }
 
 impl From<PaidMediaLivePhoto> for PaidMedia {
@@ -4720,32 +4775,66 @@ impl Serialize for InputPollMedia {
 
 impl<'de> Deserialize<'de> for InputPollMedia {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("animation") => 0,
-                Some("audio") => 1,
-                Some("document") => 2,
-                Some("live_photo") => 3,
-                Some("location") => 4,
-                Some("photo") => 5,
-                Some("venue") => 6,
-                Some("video") => 7,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::Animation(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::Audio(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::Document(serde_json::from_value(v).map_err(D::Error::custom)?),
-            3 => Self::LivePhoto(serde_json::from_value(v).map_err(D::Error::custom)?),
-            4 => Self::Location(serde_json::from_value(v).map_err(D::Error::custom)?),
-            5 => Self::Photo(serde_json::from_value(v).map_err(D::Error::custom)?),
-            6 => Self::Venue(serde_json::from_value(v).map_err(D::Error::custom)?),
-            7 => Self::Video(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = InputPollMedia;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("InputPollMedia")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<InputPollMedia, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "animation" => InputMediaAnimation::deserialize(rest)
+                            .map(|v| InputPollMedia::Animation(Box::new(v))),
+                        "audio" => InputMediaAudio::deserialize(rest)
+                            .map(|v| InputPollMedia::Audio(Box::new(v))),
+                        "document" => InputMediaDocument::deserialize(rest)
+                            .map(|v| InputPollMedia::Document(Box::new(v))),
+                        "live_photo" => InputMediaLivePhoto::deserialize(rest)
+                            .map(|v| InputPollMedia::LivePhoto(Box::new(v))),
+                        "location" => InputMediaLocation::deserialize(rest)
+                            .map(|v| InputPollMedia::Location(Box::new(v))),
+                        "photo" => InputMediaPhoto::deserialize(rest)
+                            .map(|v| InputPollMedia::Photo(Box::new(v))),
+                        "venue" => InputMediaVenue::deserialize(rest)
+                            .map(|v| InputPollMedia::Venue(Box::new(v))),
+                        "video" => InputMediaVideo::deserialize(rest)
+                            .map(|v| InputPollMedia::Video(Box::new(v))),
+                        other => rest_as_unknown("type", other, rest).map(InputPollMedia::Unknown),
+                    },
+                    input_poll_media_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn input_poll_media_from_value(v: serde_json::Value) -> Result<InputPollMedia, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("animation") => 0,
+        Some("audio") => 1,
+        Some("document") => 2,
+        Some("live_photo") => 3,
+        Some("location") => 4,
+        Some("photo") => 5,
+        Some("venue") => 6,
+        Some("video") => 7,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => InputPollMedia::Animation(serde_json::from_value(v)?),
+        1 => InputPollMedia::Audio(serde_json::from_value(v)?),
+        2 => InputPollMedia::Document(serde_json::from_value(v)?),
+        3 => InputPollMedia::LivePhoto(serde_json::from_value(v)?),
+        4 => InputPollMedia::Location(serde_json::from_value(v)?),
+        5 => InputPollMedia::Photo(serde_json::from_value(v)?),
+        6 => InputPollMedia::Venue(serde_json::from_value(v)?),
+        7 => InputPollMedia::Video(serde_json::from_value(v)?),
+        _ => InputPollMedia::Unknown(v),
+    })
 }
 
 impl From<InputMediaAnimation> for InputPollMedia {
@@ -4854,32 +4943,73 @@ impl Serialize for InputPollOptionMedia {
 
 impl<'de> Deserialize<'de> for InputPollOptionMedia {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("animation") => 0,
-                Some("link") => 1,
-                Some("live_photo") => 2,
-                Some("location") => 3,
-                Some("photo") => 4,
-                Some("sticker") => 5,
-                Some("venue") => 6,
-                Some("video") => 7,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::Animation(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::Link(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::LivePhoto(serde_json::from_value(v).map_err(D::Error::custom)?),
-            3 => Self::Location(serde_json::from_value(v).map_err(D::Error::custom)?),
-            4 => Self::Photo(serde_json::from_value(v).map_err(D::Error::custom)?),
-            5 => Self::Sticker(serde_json::from_value(v).map_err(D::Error::custom)?),
-            6 => Self::Venue(serde_json::from_value(v).map_err(D::Error::custom)?),
-            7 => Self::Video(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = InputPollOptionMedia;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("InputPollOptionMedia")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<InputPollOptionMedia, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "animation" => InputMediaAnimation::deserialize(rest)
+                            .map(|v| InputPollOptionMedia::Animation(Box::new(v))),
+                        "link" => InputMediaLink::deserialize(rest)
+                            .map(|v| InputPollOptionMedia::Link(Box::new(v))),
+                        "live_photo" => InputMediaLivePhoto::deserialize(rest)
+                            .map(|v| InputPollOptionMedia::LivePhoto(Box::new(v))),
+                        "location" => InputMediaLocation::deserialize(rest)
+                            .map(|v| InputPollOptionMedia::Location(Box::new(v))),
+                        "photo" => InputMediaPhoto::deserialize(rest)
+                            .map(|v| InputPollOptionMedia::Photo(Box::new(v))),
+                        "sticker" => InputMediaSticker::deserialize(rest)
+                            .map(|v| InputPollOptionMedia::Sticker(Box::new(v))),
+                        "venue" => InputMediaVenue::deserialize(rest)
+                            .map(|v| InputPollOptionMedia::Venue(Box::new(v))),
+                        "video" => InputMediaVideo::deserialize(rest)
+                            .map(|v| InputPollOptionMedia::Video(Box::new(v))),
+                        other => {
+                            rest_as_unknown("type", other, rest).map(InputPollOptionMedia::Unknown)
+                        }
+                    },
+                    input_poll_option_media_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn input_poll_option_media_from_value(
+    v: serde_json::Value,
+) -> Result<InputPollOptionMedia, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("animation") => 0,
+        Some("link") => 1,
+        Some("live_photo") => 2,
+        Some("location") => 3,
+        Some("photo") => 4,
+        Some("sticker") => 5,
+        Some("venue") => 6,
+        Some("video") => 7,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => InputPollOptionMedia::Animation(serde_json::from_value(v)?),
+        1 => InputPollOptionMedia::Link(serde_json::from_value(v)?),
+        2 => InputPollOptionMedia::LivePhoto(serde_json::from_value(v)?),
+        3 => InputPollOptionMedia::Location(serde_json::from_value(v)?),
+        4 => InputPollOptionMedia::Photo(serde_json::from_value(v)?),
+        5 => InputPollOptionMedia::Sticker(serde_json::from_value(v)?),
+        6 => InputPollOptionMedia::Venue(serde_json::from_value(v)?),
+        7 => InputPollOptionMedia::Video(serde_json::from_value(v)?),
+        _ => InputPollOptionMedia::Unknown(v),
+    })
 }
 
 impl From<InputMediaAnimation> for InputPollOptionMedia {
@@ -6156,22 +6286,46 @@ impl Serialize for BackgroundFill {
 
 impl<'de> Deserialize<'de> for BackgroundFill {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("solid") => 0,
-                Some("gradient") => 1,
-                Some("freeform_gradient") => 2,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::Solid(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::Gradient(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::FreeformGradient(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = BackgroundFill;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("BackgroundFill")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<BackgroundFill, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "solid" => BackgroundFillSolid::deserialize(rest)
+                            .map(|v| BackgroundFill::Solid(Box::new(v))),
+                        "gradient" => BackgroundFillGradient::deserialize(rest)
+                            .map(|v| BackgroundFill::Gradient(Box::new(v))),
+                        "freeform_gradient" => BackgroundFillFreeformGradient::deserialize(rest)
+                            .map(|v| BackgroundFill::FreeformGradient(Box::new(v))),
+                        other => rest_as_unknown("type", other, rest).map(BackgroundFill::Unknown),
+                    },
+                    background_fill_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn background_fill_from_value(v: serde_json::Value) -> Result<BackgroundFill, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("solid") => 0,
+        Some("gradient") => 1,
+        Some("freeform_gradient") => 2,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => BackgroundFill::Solid(serde_json::from_value(v)?),
+        1 => BackgroundFill::Gradient(serde_json::from_value(v)?),
+        2 => BackgroundFill::FreeformGradient(serde_json::from_value(v)?),
+        _ => BackgroundFill::Unknown(v),
+    })
 }
 
 impl From<BackgroundFillSolid> for BackgroundFill {
@@ -6318,24 +6472,50 @@ impl Serialize for BackgroundType {
 
 impl<'de> Deserialize<'de> for BackgroundType {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("fill") => 0,
-                Some("wallpaper") => 1,
-                Some("pattern") => 2,
-                Some("chat_theme") => 3,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::Fill(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::Wallpaper(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::Pattern(serde_json::from_value(v).map_err(D::Error::custom)?),
-            3 => Self::ChatTheme(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = BackgroundType;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("BackgroundType")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<BackgroundType, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "fill" => BackgroundTypeFill::deserialize(rest)
+                            .map(|v| BackgroundType::Fill(Box::new(v))),
+                        "wallpaper" => BackgroundTypeWallpaper::deserialize(rest)
+                            .map(|v| BackgroundType::Wallpaper(Box::new(v))),
+                        "pattern" => BackgroundTypePattern::deserialize(rest)
+                            .map(|v| BackgroundType::Pattern(Box::new(v))),
+                        "chat_theme" => BackgroundTypeChatTheme::deserialize(rest)
+                            .map(|v| BackgroundType::ChatTheme(Box::new(v))),
+                        other => rest_as_unknown("type", other, rest).map(BackgroundType::Unknown),
+                    },
+                    background_type_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn background_type_from_value(v: serde_json::Value) -> Result<BackgroundType, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("fill") => 0,
+        Some("wallpaper") => 1,
+        Some("pattern") => 2,
+        Some("chat_theme") => 3,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => BackgroundType::Fill(serde_json::from_value(v)?),
+        1 => BackgroundType::Wallpaper(serde_json::from_value(v)?),
+        2 => BackgroundType::Pattern(serde_json::from_value(v)?),
+        3 => BackgroundType::ChatTheme(serde_json::from_value(v)?),
+        _ => BackgroundType::Unknown(v),
+    })
 }
 
 impl From<BackgroundTypeFill> for BackgroundType {
@@ -9512,28 +9692,59 @@ impl Serialize for ChatMember {
 
 impl<'de> Deserialize<'de> for ChatMember {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("status").and_then(serde_json::Value::as_str) {
-                Some("creator") => 0,
-                Some("administrator") => 1,
-                Some("member") => 2,
-                Some("restricted") => 3,
-                Some("left") => 4,
-                Some("kicked") => 5,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::Owner(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::Administrator(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::Member(serde_json::from_value(v).map_err(D::Error::custom)?),
-            3 => Self::Restricted(serde_json::from_value(v).map_err(D::Error::custom)?),
-            4 => Self::Left(serde_json::from_value(v).map_err(D::Error::custom)?),
-            5 => Self::Banned(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ChatMember;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("ChatMember")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ChatMember, A::Error> {
+                visit_tagged(
+                    map,
+                    "status",
+                    |tag, rest| match tag {
+                        "creator" => ChatMemberOwner::deserialize(rest)
+                            .map(|v| ChatMember::Owner(Box::new(v))),
+                        "administrator" => ChatMemberAdministrator::deserialize(rest)
+                            .map(|v| ChatMember::Administrator(Box::new(v))),
+                        "member" => ChatMemberMember::deserialize(rest)
+                            .map(|v| ChatMember::Member(Box::new(v))),
+                        "restricted" => ChatMemberRestricted::deserialize(rest)
+                            .map(|v| ChatMember::Restricted(Box::new(v))),
+                        "left" => {
+                            ChatMemberLeft::deserialize(rest).map(|v| ChatMember::Left(Box::new(v)))
+                        }
+                        "kicked" => ChatMemberBanned::deserialize(rest)
+                            .map(|v| ChatMember::Banned(Box::new(v))),
+                        other => rest_as_unknown("status", other, rest).map(ChatMember::Unknown),
+                    },
+                    chat_member_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn chat_member_from_value(v: serde_json::Value) -> Result<ChatMember, serde_json::Error> {
+    let pick = match v.get("status").and_then(serde_json::Value::as_str) {
+        Some("creator") => 0,
+        Some("administrator") => 1,
+        Some("member") => 2,
+        Some("restricted") => 3,
+        Some("left") => 4,
+        Some("kicked") => 5,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => ChatMember::Owner(serde_json::from_value(v)?),
+        1 => ChatMember::Administrator(serde_json::from_value(v)?),
+        2 => ChatMember::Member(serde_json::from_value(v)?),
+        3 => ChatMember::Restricted(serde_json::from_value(v)?),
+        4 => ChatMember::Left(serde_json::from_value(v)?),
+        5 => ChatMember::Banned(serde_json::from_value(v)?),
+        _ => ChatMember::Unknown(v),
+    })
 }
 
 impl From<ChatMemberOwner> for ChatMember {
@@ -10702,26 +10913,54 @@ impl Serialize for StoryAreaType {
 
 impl<'de> Deserialize<'de> for StoryAreaType {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("location") => 0,
-                Some("suggested_reaction") => 1,
-                Some("link") => 2,
-                Some("weather") => 3,
-                Some("unique_gift") => 4,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::Location(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::SuggestedReaction(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::Link(serde_json::from_value(v).map_err(D::Error::custom)?),
-            3 => Self::Weather(serde_json::from_value(v).map_err(D::Error::custom)?),
-            4 => Self::UniqueGift(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StoryAreaType;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("StoryAreaType")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<StoryAreaType, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "location" => StoryAreaTypeLocation::deserialize(rest)
+                            .map(|v| StoryAreaType::Location(Box::new(v))),
+                        "suggested_reaction" => StoryAreaTypeSuggestedReaction::deserialize(rest)
+                            .map(|v| StoryAreaType::SuggestedReaction(Box::new(v))),
+                        "link" => StoryAreaTypeLink::deserialize(rest)
+                            .map(|v| StoryAreaType::Link(Box::new(v))),
+                        "weather" => StoryAreaTypeWeather::deserialize(rest)
+                            .map(|v| StoryAreaType::Weather(Box::new(v))),
+                        "unique_gift" => StoryAreaTypeUniqueGift::deserialize(rest)
+                            .map(|v| StoryAreaType::UniqueGift(Box::new(v))),
+                        other => rest_as_unknown("type", other, rest).map(StoryAreaType::Unknown),
+                    },
+                    story_area_type_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn story_area_type_from_value(v: serde_json::Value) -> Result<StoryAreaType, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("location") => 0,
+        Some("suggested_reaction") => 1,
+        Some("link") => 2,
+        Some("weather") => 3,
+        Some("unique_gift") => 4,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => StoryAreaType::Location(serde_json::from_value(v)?),
+        1 => StoryAreaType::SuggestedReaction(serde_json::from_value(v)?),
+        2 => StoryAreaType::Link(serde_json::from_value(v)?),
+        3 => StoryAreaType::Weather(serde_json::from_value(v)?),
+        4 => StoryAreaType::UniqueGift(serde_json::from_value(v)?),
+        _ => StoryAreaType::Unknown(v),
+    })
 }
 
 impl From<StoryAreaTypeLocation> for StoryAreaType {
@@ -11025,22 +11264,46 @@ impl Serialize for ReactionType {
 
 impl<'de> Deserialize<'de> for ReactionType {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("emoji") => 0,
-                Some("custom_emoji") => 1,
-                Some("paid") => 2,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::Emoji(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::CustomEmoji(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::Paid(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ReactionType;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("ReactionType")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ReactionType, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "emoji" => ReactionTypeEmoji::deserialize(rest)
+                            .map(|v| ReactionType::Emoji(Box::new(v))),
+                        "custom_emoji" => ReactionTypeCustomEmoji::deserialize(rest)
+                            .map(|v| ReactionType::CustomEmoji(Box::new(v))),
+                        "paid" => ReactionTypePaid::deserialize(rest)
+                            .map(|v| ReactionType::Paid(Box::new(v))),
+                        other => rest_as_unknown("type", other, rest).map(ReactionType::Unknown),
+                    },
+                    reaction_type_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn reaction_type_from_value(v: serde_json::Value) -> Result<ReactionType, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("emoji") => 0,
+        Some("custom_emoji") => 1,
+        Some("paid") => 2,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => ReactionType::Emoji(serde_json::from_value(v)?),
+        1 => ReactionType::CustomEmoji(serde_json::from_value(v)?),
+        2 => ReactionType::Paid(serde_json::from_value(v)?),
+        _ => ReactionType::Unknown(v),
+    })
 }
 
 impl From<ReactionTypeEmoji> for ReactionType {
@@ -12099,20 +12362,42 @@ impl Serialize for OwnedGift {
 
 impl<'de> Deserialize<'de> for OwnedGift {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("regular") => 0,
-                Some("unique") => 1,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::Regular(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::Unique(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OwnedGift;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("OwnedGift")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<OwnedGift, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "regular" => OwnedGiftRegular::deserialize(rest)
+                            .map(|v| OwnedGift::Regular(Box::new(v))),
+                        "unique" => OwnedGiftUnique::deserialize(rest)
+                            .map(|v| OwnedGift::Unique(Box::new(v))),
+                        other => rest_as_unknown("type", other, rest).map(OwnedGift::Unknown),
+                    },
+                    owned_gift_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn owned_gift_from_value(v: serde_json::Value) -> Result<OwnedGift, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("regular") => 0,
+        Some("unique") => 1,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => OwnedGift::Regular(serde_json::from_value(v)?),
+        1 => OwnedGift::Unique(serde_json::from_value(v)?),
+        _ => OwnedGift::Unknown(v),
+    })
 }
 
 impl From<OwnedGiftRegular> for OwnedGift {
@@ -12646,30 +12931,68 @@ impl Serialize for BotCommandScope {
 
 impl<'de> Deserialize<'de> for BotCommandScope {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("default") => 0,
-                Some("all_private_chats") => 1,
-                Some("all_group_chats") => 2,
-                Some("all_chat_administrators") => 3,
-                Some("chat") => 4,
-                Some("chat_administrators") => 5,
-                Some("chat_member") => 6,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::Default(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::AllPrivateChats(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::AllGroupChats(serde_json::from_value(v).map_err(D::Error::custom)?),
-            3 => Self::AllChatAdministrators(serde_json::from_value(v).map_err(D::Error::custom)?),
-            4 => Self::Chat(serde_json::from_value(v).map_err(D::Error::custom)?),
-            5 => Self::ChatAdministrators(serde_json::from_value(v).map_err(D::Error::custom)?),
-            6 => Self::ChatMember(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = BotCommandScope;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("BotCommandScope")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<BotCommandScope, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "default" => BotCommandScopeDefault::deserialize(rest)
+                            .map(|v| BotCommandScope::Default(Box::new(v))),
+                        "all_private_chats" => BotCommandScopeAllPrivateChats::deserialize(rest)
+                            .map(|v| BotCommandScope::AllPrivateChats(Box::new(v))),
+                        "all_group_chats" => BotCommandScopeAllGroupChats::deserialize(rest)
+                            .map(|v| BotCommandScope::AllGroupChats(Box::new(v))),
+                        "all_chat_administrators" => {
+                            BotCommandScopeAllChatAdministrators::deserialize(rest)
+                                .map(|v| BotCommandScope::AllChatAdministrators(Box::new(v)))
+                        }
+                        "chat" => BotCommandScopeChat::deserialize(rest)
+                            .map(|v| BotCommandScope::Chat(Box::new(v))),
+                        "chat_administrators" => {
+                            BotCommandScopeChatAdministrators::deserialize(rest)
+                                .map(|v| BotCommandScope::ChatAdministrators(Box::new(v)))
+                        }
+                        "chat_member" => BotCommandScopeChatMember::deserialize(rest)
+                            .map(|v| BotCommandScope::ChatMember(Box::new(v))),
+                        other => rest_as_unknown("type", other, rest).map(BotCommandScope::Unknown),
+                    },
+                    bot_command_scope_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn bot_command_scope_from_value(
+    v: serde_json::Value,
+) -> Result<BotCommandScope, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("default") => 0,
+        Some("all_private_chats") => 1,
+        Some("all_group_chats") => 2,
+        Some("all_chat_administrators") => 3,
+        Some("chat") => 4,
+        Some("chat_administrators") => 5,
+        Some("chat_member") => 6,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => BotCommandScope::Default(serde_json::from_value(v)?),
+        1 => BotCommandScope::AllPrivateChats(serde_json::from_value(v)?),
+        2 => BotCommandScope::AllGroupChats(serde_json::from_value(v)?),
+        3 => BotCommandScope::AllChatAdministrators(serde_json::from_value(v)?),
+        4 => BotCommandScope::Chat(serde_json::from_value(v)?),
+        5 => BotCommandScope::ChatAdministrators(serde_json::from_value(v)?),
+        6 => BotCommandScope::ChatMember(serde_json::from_value(v)?),
+        _ => BotCommandScope::Unknown(v),
+    })
 }
 
 impl From<BotCommandScopeDefault> for BotCommandScope {
@@ -12995,22 +13318,46 @@ impl Serialize for MenuButton {
 
 impl<'de> Deserialize<'de> for MenuButton {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("commands") => 0,
-                Some("web_app") => 1,
-                Some("default") => 2,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::Commands(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::WebApp(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::Default(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = MenuButton;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("MenuButton")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MenuButton, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "commands" => MenuButtonCommands::deserialize(rest)
+                            .map(|v| MenuButton::Commands(Box::new(v))),
+                        "web_app" => MenuButtonWebApp::deserialize(rest)
+                            .map(|v| MenuButton::WebApp(Box::new(v))),
+                        "default" => MenuButtonDefault::deserialize(rest)
+                            .map(|v| MenuButton::Default(Box::new(v))),
+                        other => rest_as_unknown("type", other, rest).map(MenuButton::Unknown),
+                    },
+                    menu_button_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn menu_button_from_value(v: serde_json::Value) -> Result<MenuButton, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("commands") => 0,
+        Some("web_app") => 1,
+        Some("default") => 2,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => MenuButton::Commands(serde_json::from_value(v)?),
+        1 => MenuButton::WebApp(serde_json::from_value(v)?),
+        2 => MenuButton::Default(serde_json::from_value(v)?),
+        _ => MenuButton::Unknown(v),
+    })
 }
 
 impl From<MenuButtonCommands> for MenuButton {
@@ -13140,22 +13487,50 @@ impl Serialize for ChatBoostSource {
 
 impl<'de> Deserialize<'de> for ChatBoostSource {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("source").and_then(serde_json::Value::as_str) {
-                Some("premium") => 0,
-                Some("gift_code") => 1,
-                Some("giveaway") => 2,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::Premium(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::GiftCode(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::Giveaway(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ChatBoostSource;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("ChatBoostSource")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ChatBoostSource, A::Error> {
+                visit_tagged(
+                    map,
+                    "source",
+                    |tag, rest| match tag {
+                        "premium" => ChatBoostSourcePremium::deserialize(rest)
+                            .map(|v| ChatBoostSource::Premium(Box::new(v))),
+                        "gift_code" => ChatBoostSourceGiftCode::deserialize(rest)
+                            .map(|v| ChatBoostSource::GiftCode(Box::new(v))),
+                        "giveaway" => ChatBoostSourceGiveaway::deserialize(rest)
+                            .map(|v| ChatBoostSource::Giveaway(Box::new(v))),
+                        other => {
+                            rest_as_unknown("source", other, rest).map(ChatBoostSource::Unknown)
+                        }
+                    },
+                    chat_boost_source_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn chat_boost_source_from_value(
+    v: serde_json::Value,
+) -> Result<ChatBoostSource, serde_json::Error> {
+    let pick = match v.get("source").and_then(serde_json::Value::as_str) {
+        Some("premium") => 0,
+        Some("gift_code") => 1,
+        Some("giveaway") => 2,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => ChatBoostSource::Premium(serde_json::from_value(v)?),
+        1 => ChatBoostSource::GiftCode(serde_json::from_value(v)?),
+        2 => ChatBoostSource::Giveaway(serde_json::from_value(v)?),
+        _ => ChatBoostSource::Unknown(v),
+    })
 }
 
 impl From<ChatBoostSourcePremium> for ChatBoostSource {
@@ -13953,28 +14328,58 @@ impl Serialize for InputMedia {
 
 impl<'de> Deserialize<'de> for InputMedia {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("animation") => 0,
-                Some("audio") => 1,
-                Some("document") => 2,
-                Some("live_photo") => 3,
-                Some("photo") => 4,
-                Some("video") => 5,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::Animation(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::Audio(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::Document(serde_json::from_value(v).map_err(D::Error::custom)?),
-            3 => Self::LivePhoto(serde_json::from_value(v).map_err(D::Error::custom)?),
-            4 => Self::Photo(serde_json::from_value(v).map_err(D::Error::custom)?),
-            5 => Self::Video(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = InputMedia;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("InputMedia")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<InputMedia, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "animation" => InputMediaAnimation::deserialize(rest)
+                            .map(|v| InputMedia::Animation(Box::new(v))),
+                        "audio" => InputMediaAudio::deserialize(rest)
+                            .map(|v| InputMedia::Audio(Box::new(v))),
+                        "document" => InputMediaDocument::deserialize(rest)
+                            .map(|v| InputMedia::Document(Box::new(v))),
+                        "live_photo" => InputMediaLivePhoto::deserialize(rest)
+                            .map(|v| InputMedia::LivePhoto(Box::new(v))),
+                        "photo" => InputMediaPhoto::deserialize(rest)
+                            .map(|v| InputMedia::Photo(Box::new(v))),
+                        "video" => InputMediaVideo::deserialize(rest)
+                            .map(|v| InputMedia::Video(Box::new(v))),
+                        other => rest_as_unknown("type", other, rest).map(InputMedia::Unknown),
+                    },
+                    input_media_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn input_media_from_value(v: serde_json::Value) -> Result<InputMedia, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("animation") => 0,
+        Some("audio") => 1,
+        Some("document") => 2,
+        Some("live_photo") => 3,
+        Some("photo") => 4,
+        Some("video") => 5,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => InputMedia::Animation(serde_json::from_value(v)?),
+        1 => InputMedia::Audio(serde_json::from_value(v)?),
+        2 => InputMedia::Document(serde_json::from_value(v)?),
+        3 => InputMedia::LivePhoto(serde_json::from_value(v)?),
+        4 => InputMedia::Photo(serde_json::from_value(v)?),
+        5 => InputMedia::Video(serde_json::from_value(v)?),
+        _ => InputMedia::Unknown(v),
+    })
 }
 
 impl From<InputMediaAnimation> for InputMedia {
@@ -14937,22 +15342,46 @@ impl Serialize for InputPaidMedia {
 
 impl<'de> Deserialize<'de> for InputPaidMedia {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("live_photo") => 0,
-                Some("photo") => 1,
-                Some("video") => 2,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::LivePhoto(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::Photo(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::Video(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = InputPaidMedia;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("InputPaidMedia")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<InputPaidMedia, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "live_photo" => InputPaidMediaLivePhoto::deserialize(rest)
+                            .map(|v| InputPaidMedia::LivePhoto(Box::new(v))),
+                        "photo" => InputPaidMediaPhoto::deserialize(rest)
+                            .map(|v| InputPaidMedia::Photo(Box::new(v))),
+                        "video" => InputPaidMediaVideo::deserialize(rest)
+                            .map(|v| InputPaidMedia::Video(Box::new(v))),
+                        other => rest_as_unknown("type", other, rest).map(InputPaidMedia::Unknown),
+                    },
+                    input_paid_media_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn input_paid_media_from_value(v: serde_json::Value) -> Result<InputPaidMedia, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("live_photo") => 0,
+        Some("photo") => 1,
+        Some("video") => 2,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => InputPaidMedia::LivePhoto(serde_json::from_value(v)?),
+        1 => InputPaidMedia::Photo(serde_json::from_value(v)?),
+        2 => InputPaidMedia::Video(serde_json::from_value(v)?),
+        _ => InputPaidMedia::Unknown(v),
+    })
 }
 
 impl From<InputPaidMediaLivePhoto> for InputPaidMedia {
@@ -15173,20 +15602,46 @@ impl Serialize for InputProfilePhoto {
 
 impl<'de> Deserialize<'de> for InputProfilePhoto {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("static") => 0,
-                Some("animated") => 1,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::Static(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::Animated(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = InputProfilePhoto;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("InputProfilePhoto")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<InputProfilePhoto, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "static" => InputProfilePhotoStatic::deserialize(rest)
+                            .map(|v| InputProfilePhoto::Static(Box::new(v))),
+                        "animated" => InputProfilePhotoAnimated::deserialize(rest)
+                            .map(|v| InputProfilePhoto::Animated(Box::new(v))),
+                        other => {
+                            rest_as_unknown("type", other, rest).map(InputProfilePhoto::Unknown)
+                        }
+                    },
+                    input_profile_photo_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn input_profile_photo_from_value(
+    v: serde_json::Value,
+) -> Result<InputProfilePhoto, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("static") => 0,
+        Some("animated") => 1,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => InputProfilePhoto::Static(serde_json::from_value(v)?),
+        1 => InputProfilePhoto::Animated(serde_json::from_value(v)?),
+        _ => InputProfilePhoto::Unknown(v),
+    })
 }
 
 impl From<InputProfilePhotoStatic> for InputProfilePhoto {
@@ -15297,20 +15752,46 @@ impl Serialize for InputStoryContent {
 
 impl<'de> Deserialize<'de> for InputStoryContent {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("photo") => 0,
-                Some("video") => 1,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::Photo(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::Video(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = InputStoryContent;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("InputStoryContent")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<InputStoryContent, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "photo" => InputStoryContentPhoto::deserialize(rest)
+                            .map(|v| InputStoryContent::Photo(Box::new(v))),
+                        "video" => InputStoryContentVideo::deserialize(rest)
+                            .map(|v| InputStoryContent::Video(Box::new(v))),
+                        other => {
+                            rest_as_unknown("type", other, rest).map(InputStoryContent::Unknown)
+                        }
+                    },
+                    input_story_content_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn input_story_content_from_value(
+    v: serde_json::Value,
+) -> Result<InputStoryContent, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("photo") => 0,
+        Some("video") => 1,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => InputStoryContent::Photo(serde_json::from_value(v)?),
+        1 => InputStoryContent::Video(serde_json::from_value(v)?),
+        _ => InputStoryContent::Unknown(v),
+    })
 }
 
 impl From<InputStoryContentPhoto> for InputStoryContent {
@@ -15972,72 +16453,152 @@ impl Serialize for RichText {
 
 impl<'de> Deserialize<'de> for RichText {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            serde_json::Value::String(_) => 0,
-            serde_json::Value::Array(_) => 1,
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("bold") => 2,
-                Some("italic") => 3,
-                Some("underline") => 4,
-                Some("strikethrough") => 5,
-                Some("spoiler") => 6,
-                Some("date_time") => 7,
-                Some("text_mention") => 8,
-                Some("subscript") => 9,
-                Some("superscript") => 10,
-                Some("marked") => 11,
-                Some("code") => 12,
-                Some("custom_emoji") => 13,
-                Some("mathematical_expression") => 14,
-                Some("url") => 15,
-                Some("email_address") => 16,
-                Some("phone_number") => 17,
-                Some("bank_card_number") => 18,
-                Some("mention") => 19,
-                Some("hashtag") => 20,
-                Some("cashtag") => 21,
-                Some("bot_command") => 22,
-                Some("anchor") => 23,
-                Some("anchor_link") => 24,
-                Some("reference") => 25,
-                Some("reference_link") => 26,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::Text(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::List(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::Bold(serde_json::from_value(v).map_err(D::Error::custom)?),
-            3 => Self::Italic(serde_json::from_value(v).map_err(D::Error::custom)?),
-            4 => Self::Underline(serde_json::from_value(v).map_err(D::Error::custom)?),
-            5 => Self::Strikethrough(serde_json::from_value(v).map_err(D::Error::custom)?),
-            6 => Self::Spoiler(serde_json::from_value(v).map_err(D::Error::custom)?),
-            7 => Self::DateTime(serde_json::from_value(v).map_err(D::Error::custom)?),
-            8 => Self::TextMention(serde_json::from_value(v).map_err(D::Error::custom)?),
-            9 => Self::Subscript(serde_json::from_value(v).map_err(D::Error::custom)?),
-            10 => Self::Superscript(serde_json::from_value(v).map_err(D::Error::custom)?),
-            11 => Self::Marked(serde_json::from_value(v).map_err(D::Error::custom)?),
-            12 => Self::Code(serde_json::from_value(v).map_err(D::Error::custom)?),
-            13 => Self::CustomEmoji(serde_json::from_value(v).map_err(D::Error::custom)?),
-            14 => {
-                Self::MathematicalExpression(serde_json::from_value(v).map_err(D::Error::custom)?)
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RichText;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("RichText")
             }
-            15 => Self::Url(serde_json::from_value(v).map_err(D::Error::custom)?),
-            16 => Self::EmailAddress(serde_json::from_value(v).map_err(D::Error::custom)?),
-            17 => Self::PhoneNumber(serde_json::from_value(v).map_err(D::Error::custom)?),
-            18 => Self::BankCardNumber(serde_json::from_value(v).map_err(D::Error::custom)?),
-            19 => Self::Mention(serde_json::from_value(v).map_err(D::Error::custom)?),
-            20 => Self::Hashtag(serde_json::from_value(v).map_err(D::Error::custom)?),
-            21 => Self::Cashtag(serde_json::from_value(v).map_err(D::Error::custom)?),
-            22 => Self::BotCommand(serde_json::from_value(v).map_err(D::Error::custom)?),
-            23 => Self::Anchor(serde_json::from_value(v).map_err(D::Error::custom)?),
-            24 => Self::AnchorLink(serde_json::from_value(v).map_err(D::Error::custom)?),
-            25 => Self::Reference(serde_json::from_value(v).map_err(D::Error::custom)?),
-            26 => Self::ReferenceLink(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RichText, E> {
+                Ok(RichText::Text(v.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RichText, A::Error> {
+                Vec::<RichText>::deserialize(SeqAccessDeserializer::new(seq)).map(RichText::List)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RichText, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "bold" => {
+                            RichTextBold::deserialize(rest).map(|v| RichText::Bold(Box::new(v)))
+                        }
+                        "italic" => {
+                            RichTextItalic::deserialize(rest).map(|v| RichText::Italic(Box::new(v)))
+                        }
+                        "underline" => RichTextUnderline::deserialize(rest)
+                            .map(|v| RichText::Underline(Box::new(v))),
+                        "strikethrough" => RichTextStrikethrough::deserialize(rest)
+                            .map(|v| RichText::Strikethrough(Box::new(v))),
+                        "spoiler" => RichTextSpoiler::deserialize(rest)
+                            .map(|v| RichText::Spoiler(Box::new(v))),
+                        "date_time" => RichTextDateTime::deserialize(rest)
+                            .map(|v| RichText::DateTime(Box::new(v))),
+                        "text_mention" => RichTextTextMention::deserialize(rest)
+                            .map(|v| RichText::TextMention(Box::new(v))),
+                        "subscript" => RichTextSubscript::deserialize(rest)
+                            .map(|v| RichText::Subscript(Box::new(v))),
+                        "superscript" => RichTextSuperscript::deserialize(rest)
+                            .map(|v| RichText::Superscript(Box::new(v))),
+                        "marked" => {
+                            RichTextMarked::deserialize(rest).map(|v| RichText::Marked(Box::new(v)))
+                        }
+                        "code" => {
+                            RichTextCode::deserialize(rest).map(|v| RichText::Code(Box::new(v)))
+                        }
+                        "custom_emoji" => RichTextCustomEmoji::deserialize(rest)
+                            .map(|v| RichText::CustomEmoji(Box::new(v))),
+                        "mathematical_expression" => {
+                            RichTextMathematicalExpression::deserialize(rest)
+                                .map(|v| RichText::MathematicalExpression(Box::new(v)))
+                        }
+                        "url" => RichTextUrl::deserialize(rest).map(|v| RichText::Url(Box::new(v))),
+                        "email_address" => RichTextEmailAddress::deserialize(rest)
+                            .map(|v| RichText::EmailAddress(Box::new(v))),
+                        "phone_number" => RichTextPhoneNumber::deserialize(rest)
+                            .map(|v| RichText::PhoneNumber(Box::new(v))),
+                        "bank_card_number" => RichTextBankCardNumber::deserialize(rest)
+                            .map(|v| RichText::BankCardNumber(Box::new(v))),
+                        "mention" => RichTextMention::deserialize(rest)
+                            .map(|v| RichText::Mention(Box::new(v))),
+                        "hashtag" => RichTextHashtag::deserialize(rest)
+                            .map(|v| RichText::Hashtag(Box::new(v))),
+                        "cashtag" => RichTextCashtag::deserialize(rest)
+                            .map(|v| RichText::Cashtag(Box::new(v))),
+                        "bot_command" => RichTextBotCommand::deserialize(rest)
+                            .map(|v| RichText::BotCommand(Box::new(v))),
+                        "anchor" => {
+                            RichTextAnchor::deserialize(rest).map(|v| RichText::Anchor(Box::new(v)))
+                        }
+                        "anchor_link" => RichTextAnchorLink::deserialize(rest)
+                            .map(|v| RichText::AnchorLink(Box::new(v))),
+                        "reference" => RichTextReference::deserialize(rest)
+                            .map(|v| RichText::Reference(Box::new(v))),
+                        "reference_link" => RichTextReferenceLink::deserialize(rest)
+                            .map(|v| RichText::ReferenceLink(Box::new(v))),
+                        other => rest_as_unknown("type", other, rest).map(RichText::Unknown),
+                    },
+                    rich_text_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn rich_text_from_value(v: serde_json::Value) -> Result<RichText, serde_json::Error> {
+    let pick = match &v {
+        serde_json::Value::String(_) => 0,
+        serde_json::Value::Array(_) => 1,
+        _ => match v.get("type").and_then(serde_json::Value::as_str) {
+            Some("bold") => 2,
+            Some("italic") => 3,
+            Some("underline") => 4,
+            Some("strikethrough") => 5,
+            Some("spoiler") => 6,
+            Some("date_time") => 7,
+            Some("text_mention") => 8,
+            Some("subscript") => 9,
+            Some("superscript") => 10,
+            Some("marked") => 11,
+            Some("code") => 12,
+            Some("custom_emoji") => 13,
+            Some("mathematical_expression") => 14,
+            Some("url") => 15,
+            Some("email_address") => 16,
+            Some("phone_number") => 17,
+            Some("bank_card_number") => 18,
+            Some("mention") => 19,
+            Some("hashtag") => 20,
+            Some("cashtag") => 21,
+            Some("bot_command") => 22,
+            Some("anchor") => 23,
+            Some("anchor_link") => 24,
+            Some("reference") => 25,
+            Some("reference_link") => 26,
+            _ => usize::MAX,
+        },
+    };
+    Ok(match pick {
+        0 => RichText::Text(serde_json::from_value(v)?),
+        1 => RichText::List(serde_json::from_value(v)?),
+        2 => RichText::Bold(serde_json::from_value(v)?),
+        3 => RichText::Italic(serde_json::from_value(v)?),
+        4 => RichText::Underline(serde_json::from_value(v)?),
+        5 => RichText::Strikethrough(serde_json::from_value(v)?),
+        6 => RichText::Spoiler(serde_json::from_value(v)?),
+        7 => RichText::DateTime(serde_json::from_value(v)?),
+        8 => RichText::TextMention(serde_json::from_value(v)?),
+        9 => RichText::Subscript(serde_json::from_value(v)?),
+        10 => RichText::Superscript(serde_json::from_value(v)?),
+        11 => RichText::Marked(serde_json::from_value(v)?),
+        12 => RichText::Code(serde_json::from_value(v)?),
+        13 => RichText::CustomEmoji(serde_json::from_value(v)?),
+        14 => RichText::MathematicalExpression(serde_json::from_value(v)?),
+        15 => RichText::Url(serde_json::from_value(v)?),
+        16 => RichText::EmailAddress(serde_json::from_value(v)?),
+        17 => RichText::PhoneNumber(serde_json::from_value(v)?),
+        18 => RichText::BankCardNumber(serde_json::from_value(v)?),
+        19 => RichText::Mention(serde_json::from_value(v)?),
+        20 => RichText::Hashtag(serde_json::from_value(v)?),
+        21 => RichText::Cashtag(serde_json::from_value(v)?),
+        22 => RichText::BotCommand(serde_json::from_value(v)?),
+        23 => RichText::Anchor(serde_json::from_value(v)?),
+        24 => RichText::AnchorLink(serde_json::from_value(v)?),
+        25 => RichText::Reference(serde_json::from_value(v)?),
+        26 => RichText::ReferenceLink(serde_json::from_value(v)?),
+        _ => RichText::Unknown(v),
+    })
 }
 
 impl From<RichTextBold> for RichText {
@@ -17230,58 +17791,126 @@ impl Serialize for RichBlock {
 
 impl<'de> Deserialize<'de> for RichBlock {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("paragraph") => 0,
-                Some("heading") => 1,
-                Some("pre") => 2,
-                Some("footer") => 3,
-                Some("divider") => 4,
-                Some("mathematical_expression") => 5,
-                Some("anchor") => 6,
-                Some("list") => 7,
-                Some("blockquote") => 8,
-                Some("pullquote") => 9,
-                Some("collage") => 10,
-                Some("slideshow") => 11,
-                Some("table") => 12,
-                Some("details") => 13,
-                Some("map") => 14,
-                Some("animation") => 15,
-                Some("audio") => 16,
-                Some("photo") => 17,
-                Some("video") => 18,
-                Some("voice_note") => 19,
-                Some("thinking") => 20,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::Paragraph(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::SectionHeading(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::Preformatted(serde_json::from_value(v).map_err(D::Error::custom)?),
-            3 => Self::Footer(serde_json::from_value(v).map_err(D::Error::custom)?),
-            4 => Self::Divider(serde_json::from_value(v).map_err(D::Error::custom)?),
-            5 => Self::MathematicalExpression(serde_json::from_value(v).map_err(D::Error::custom)?),
-            6 => Self::Anchor(serde_json::from_value(v).map_err(D::Error::custom)?),
-            7 => Self::List(serde_json::from_value(v).map_err(D::Error::custom)?),
-            8 => Self::BlockQuotation(serde_json::from_value(v).map_err(D::Error::custom)?),
-            9 => Self::PullQuotation(serde_json::from_value(v).map_err(D::Error::custom)?),
-            10 => Self::Collage(serde_json::from_value(v).map_err(D::Error::custom)?),
-            11 => Self::Slideshow(serde_json::from_value(v).map_err(D::Error::custom)?),
-            12 => Self::Table(serde_json::from_value(v).map_err(D::Error::custom)?),
-            13 => Self::Details(serde_json::from_value(v).map_err(D::Error::custom)?),
-            14 => Self::Map(serde_json::from_value(v).map_err(D::Error::custom)?),
-            15 => Self::Animation(serde_json::from_value(v).map_err(D::Error::custom)?),
-            16 => Self::Audio(serde_json::from_value(v).map_err(D::Error::custom)?),
-            17 => Self::Photo(serde_json::from_value(v).map_err(D::Error::custom)?),
-            18 => Self::Video(serde_json::from_value(v).map_err(D::Error::custom)?),
-            19 => Self::VoiceNote(serde_json::from_value(v).map_err(D::Error::custom)?),
-            20 => Self::Thinking(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RichBlock;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("RichBlock")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RichBlock, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "paragraph" => RichBlockParagraph::deserialize(rest)
+                            .map(|v| RichBlock::Paragraph(Box::new(v))),
+                        "heading" => RichBlockSectionHeading::deserialize(rest)
+                            .map(|v| RichBlock::SectionHeading(Box::new(v))),
+                        "pre" => RichBlockPreformatted::deserialize(rest)
+                            .map(|v| RichBlock::Preformatted(Box::new(v))),
+                        "footer" => RichBlockFooter::deserialize(rest)
+                            .map(|v| RichBlock::Footer(Box::new(v))),
+                        "divider" => RichBlockDivider::deserialize(rest)
+                            .map(|v| RichBlock::Divider(Box::new(v))),
+                        "mathematical_expression" => {
+                            RichBlockMathematicalExpression::deserialize(rest)
+                                .map(|v| RichBlock::MathematicalExpression(Box::new(v)))
+                        }
+                        "anchor" => RichBlockAnchor::deserialize(rest)
+                            .map(|v| RichBlock::Anchor(Box::new(v))),
+                        "list" => {
+                            RichBlockList::deserialize(rest).map(|v| RichBlock::List(Box::new(v)))
+                        }
+                        "blockquote" => RichBlockBlockQuotation::deserialize(rest)
+                            .map(|v| RichBlock::BlockQuotation(Box::new(v))),
+                        "pullquote" => RichBlockPullQuotation::deserialize(rest)
+                            .map(|v| RichBlock::PullQuotation(Box::new(v))),
+                        "collage" => RichBlockCollage::deserialize(rest)
+                            .map(|v| RichBlock::Collage(Box::new(v))),
+                        "slideshow" => RichBlockSlideshow::deserialize(rest)
+                            .map(|v| RichBlock::Slideshow(Box::new(v))),
+                        "table" => {
+                            RichBlockTable::deserialize(rest).map(|v| RichBlock::Table(Box::new(v)))
+                        }
+                        "details" => RichBlockDetails::deserialize(rest)
+                            .map(|v| RichBlock::Details(Box::new(v))),
+                        "map" => {
+                            RichBlockMap::deserialize(rest).map(|v| RichBlock::Map(Box::new(v)))
+                        }
+                        "animation" => RichBlockAnimation::deserialize(rest)
+                            .map(|v| RichBlock::Animation(Box::new(v))),
+                        "audio" => {
+                            RichBlockAudio::deserialize(rest).map(|v| RichBlock::Audio(Box::new(v)))
+                        }
+                        "photo" => {
+                            RichBlockPhoto::deserialize(rest).map(|v| RichBlock::Photo(Box::new(v)))
+                        }
+                        "video" => {
+                            RichBlockVideo::deserialize(rest).map(|v| RichBlock::Video(Box::new(v)))
+                        }
+                        "voice_note" => RichBlockVoiceNote::deserialize(rest)
+                            .map(|v| RichBlock::VoiceNote(Box::new(v))),
+                        "thinking" => RichBlockThinking::deserialize(rest)
+                            .map(|v| RichBlock::Thinking(Box::new(v))),
+                        other => rest_as_unknown("type", other, rest).map(RichBlock::Unknown),
+                    },
+                    rich_block_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn rich_block_from_value(v: serde_json::Value) -> Result<RichBlock, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("paragraph") => 0,
+        Some("heading") => 1,
+        Some("pre") => 2,
+        Some("footer") => 3,
+        Some("divider") => 4,
+        Some("mathematical_expression") => 5,
+        Some("anchor") => 6,
+        Some("list") => 7,
+        Some("blockquote") => 8,
+        Some("pullquote") => 9,
+        Some("collage") => 10,
+        Some("slideshow") => 11,
+        Some("table") => 12,
+        Some("details") => 13,
+        Some("map") => 14,
+        Some("animation") => 15,
+        Some("audio") => 16,
+        Some("photo") => 17,
+        Some("video") => 18,
+        Some("voice_note") => 19,
+        Some("thinking") => 20,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => RichBlock::Paragraph(serde_json::from_value(v)?),
+        1 => RichBlock::SectionHeading(serde_json::from_value(v)?),
+        2 => RichBlock::Preformatted(serde_json::from_value(v)?),
+        3 => RichBlock::Footer(serde_json::from_value(v)?),
+        4 => RichBlock::Divider(serde_json::from_value(v)?),
+        5 => RichBlock::MathematicalExpression(serde_json::from_value(v)?),
+        6 => RichBlock::Anchor(serde_json::from_value(v)?),
+        7 => RichBlock::List(serde_json::from_value(v)?),
+        8 => RichBlock::BlockQuotation(serde_json::from_value(v)?),
+        9 => RichBlock::PullQuotation(serde_json::from_value(v)?),
+        10 => RichBlock::Collage(serde_json::from_value(v)?),
+        11 => RichBlock::Slideshow(serde_json::from_value(v)?),
+        12 => RichBlock::Table(serde_json::from_value(v)?),
+        13 => RichBlock::Details(serde_json::from_value(v)?),
+        14 => RichBlock::Map(serde_json::from_value(v)?),
+        15 => RichBlock::Animation(serde_json::from_value(v)?),
+        16 => RichBlock::Audio(serde_json::from_value(v)?),
+        17 => RichBlock::Photo(serde_json::from_value(v)?),
+        18 => RichBlock::Video(serde_json::from_value(v)?),
+        19 => RichBlock::VoiceNote(serde_json::from_value(v)?),
+        20 => RichBlock::Thinking(serde_json::from_value(v)?),
+        _ => RichBlock::Unknown(v),
+    })
 }
 
 impl From<RichBlockParagraph> for RichBlock {
@@ -18446,55 +19075,59 @@ impl Serialize for InlineQueryResult {
 impl<'de> Deserialize<'de> for InlineQueryResult {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("audio") if has_keys(&v, &["audio_file_id"]) => 0,
-                Some("document") if has_keys(&v, &["document_file_id"]) => 1,
-                Some("gif") if has_keys(&v, &["gif_file_id"]) => 2,
-                Some("mpeg4_gif") if has_keys(&v, &["mpeg4_file_id"]) => 3,
-                Some("photo") if has_keys(&v, &["photo_file_id"]) => 4,
-                Some("video") if has_keys(&v, &["video_file_id"]) => 6,
-                Some("voice") if has_keys(&v, &["voice_file_id"]) => 7,
-                Some("audio") if has_keys(&v, &["audio_url", "title"]) => 9,
-                Some("document") if has_keys(&v, &["document_url", "mime_type"]) => 12,
-                Some("gif") if has_keys(&v, &["gif_url", "thumbnail_url"]) => 13,
-                Some("mpeg4_gif") if has_keys(&v, &["mpeg4_url", "thumbnail_url"]) => 15,
-                Some("photo") if has_keys(&v, &["photo_url", "thumbnail_url"]) => 16,
-                Some("video") if has_keys(&v, &["mime_type", "thumbnail_url", "video_url"]) => 18,
-                Some("voice") if has_keys(&v, &["voice_url"]) => 19,
-                Some("sticker") => 5,
-                Some("article") => 8,
-                Some("contact") => 10,
-                Some("game") => 11,
-                Some("location") => 14,
-                Some("venue") => 17,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::CachedAudio(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::CachedDocument(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::CachedGif(serde_json::from_value(v).map_err(D::Error::custom)?),
-            3 => Self::CachedMpeg4Gif(serde_json::from_value(v).map_err(D::Error::custom)?),
-            4 => Self::CachedPhoto(serde_json::from_value(v).map_err(D::Error::custom)?),
-            5 => Self::CachedSticker(serde_json::from_value(v).map_err(D::Error::custom)?),
-            6 => Self::CachedVideo(serde_json::from_value(v).map_err(D::Error::custom)?),
-            7 => Self::CachedVoice(serde_json::from_value(v).map_err(D::Error::custom)?),
-            8 => Self::Article(serde_json::from_value(v).map_err(D::Error::custom)?),
-            9 => Self::Audio(serde_json::from_value(v).map_err(D::Error::custom)?),
-            10 => Self::Contact(serde_json::from_value(v).map_err(D::Error::custom)?),
-            11 => Self::Game(serde_json::from_value(v).map_err(D::Error::custom)?),
-            12 => Self::Document(serde_json::from_value(v).map_err(D::Error::custom)?),
-            13 => Self::Gif(serde_json::from_value(v).map_err(D::Error::custom)?),
-            14 => Self::Location(serde_json::from_value(v).map_err(D::Error::custom)?),
-            15 => Self::Mpeg4Gif(serde_json::from_value(v).map_err(D::Error::custom)?),
-            16 => Self::Photo(serde_json::from_value(v).map_err(D::Error::custom)?),
-            17 => Self::Venue(serde_json::from_value(v).map_err(D::Error::custom)?),
-            18 => Self::Video(serde_json::from_value(v).map_err(D::Error::custom)?),
-            19 => Self::Voice(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        inline_query_result_from_value(v).map_err(D::Error::custom)
     }
+}
+
+fn inline_query_result_from_value(
+    v: serde_json::Value,
+) -> Result<InlineQueryResult, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("audio") if has_keys(&v, &["audio_file_id"]) => 0,
+        Some("document") if has_keys(&v, &["document_file_id"]) => 1,
+        Some("gif") if has_keys(&v, &["gif_file_id"]) => 2,
+        Some("mpeg4_gif") if has_keys(&v, &["mpeg4_file_id"]) => 3,
+        Some("photo") if has_keys(&v, &["photo_file_id"]) => 4,
+        Some("video") if has_keys(&v, &["video_file_id"]) => 6,
+        Some("voice") if has_keys(&v, &["voice_file_id"]) => 7,
+        Some("audio") if has_keys(&v, &["audio_url", "title"]) => 9,
+        Some("document") if has_keys(&v, &["document_url", "mime_type"]) => 12,
+        Some("gif") if has_keys(&v, &["gif_url", "thumbnail_url"]) => 13,
+        Some("mpeg4_gif") if has_keys(&v, &["mpeg4_url", "thumbnail_url"]) => 15,
+        Some("photo") if has_keys(&v, &["photo_url", "thumbnail_url"]) => 16,
+        Some("video") if has_keys(&v, &["mime_type", "thumbnail_url", "video_url"]) => 18,
+        Some("voice") if has_keys(&v, &["voice_url"]) => 19,
+        Some("sticker") => 5,
+        Some("article") => 8,
+        Some("contact") => 10,
+        Some("game") => 11,
+        Some("location") => 14,
+        Some("venue") => 17,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => InlineQueryResult::CachedAudio(serde_json::from_value(v)?),
+        1 => InlineQueryResult::CachedDocument(serde_json::from_value(v)?),
+        2 => InlineQueryResult::CachedGif(serde_json::from_value(v)?),
+        3 => InlineQueryResult::CachedMpeg4Gif(serde_json::from_value(v)?),
+        4 => InlineQueryResult::CachedPhoto(serde_json::from_value(v)?),
+        5 => InlineQueryResult::CachedSticker(serde_json::from_value(v)?),
+        6 => InlineQueryResult::CachedVideo(serde_json::from_value(v)?),
+        7 => InlineQueryResult::CachedVoice(serde_json::from_value(v)?),
+        8 => InlineQueryResult::Article(serde_json::from_value(v)?),
+        9 => InlineQueryResult::Audio(serde_json::from_value(v)?),
+        10 => InlineQueryResult::Contact(serde_json::from_value(v)?),
+        11 => InlineQueryResult::Game(serde_json::from_value(v)?),
+        12 => InlineQueryResult::Document(serde_json::from_value(v)?),
+        13 => InlineQueryResult::Gif(serde_json::from_value(v)?),
+        14 => InlineQueryResult::Location(serde_json::from_value(v)?),
+        15 => InlineQueryResult::Mpeg4Gif(serde_json::from_value(v)?),
+        16 => InlineQueryResult::Photo(serde_json::from_value(v)?),
+        17 => InlineQueryResult::Venue(serde_json::from_value(v)?),
+        18 => InlineQueryResult::Video(serde_json::from_value(v)?),
+        19 => InlineQueryResult::Voice(serde_json::from_value(v)?),
+        _ => InlineQueryResult::Unknown(v),
+    })
 }
 
 impl From<InlineQueryResultCachedAudio> for InlineQueryResult {
@@ -21164,29 +21797,35 @@ impl Serialize for InputMessageContent {
 impl<'de> Deserialize<'de> for InputMessageContent {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = serde_json::Value::deserialize(d)?;
-        let pick = if has_keys(&v, &["message_text"]) {
-            0
-        } else if has_keys(&v, &["rich_message"]) {
-            1
-        } else if has_keys(&v, &["address"]) {
-            3
-        } else if has_keys(&v, &["first_name", "phone_number"]) {
-            4
-        } else if has_keys(&v, &["currency", "description", "payload", "prices"]) {
-            5
-        } else {
-            usize::MAX
-        };
-        Ok(match pick {
-            0 => Self::TextMessageContent(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::RichMessageContent(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::LocationMessageContent(serde_json::from_value(v).map_err(D::Error::custom)?),
-            3 => Self::VenueMessageContent(serde_json::from_value(v).map_err(D::Error::custom)?),
-            4 => Self::ContactMessageContent(serde_json::from_value(v).map_err(D::Error::custom)?),
-            5 => Self::InvoiceMessageContent(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        input_message_content_from_value(v).map_err(D::Error::custom)
     }
+}
+
+fn input_message_content_from_value(
+    v: serde_json::Value,
+) -> Result<InputMessageContent, serde_json::Error> {
+    let pick = if has_keys(&v, &["message_text"]) {
+        0
+    } else if has_keys(&v, &["rich_message"]) {
+        1
+    } else if has_keys(&v, &["address"]) {
+        3
+    } else if has_keys(&v, &["first_name", "phone_number"]) {
+        4
+    } else if has_keys(&v, &["currency", "description", "payload", "prices"]) {
+        5
+    } else {
+        usize::MAX
+    };
+    Ok(match pick {
+        0 => InputMessageContent::TextMessageContent(serde_json::from_value(v)?),
+        1 => InputMessageContent::RichMessageContent(serde_json::from_value(v)?),
+        2 => InputMessageContent::LocationMessageContent(serde_json::from_value(v)?),
+        3 => InputMessageContent::VenueMessageContent(serde_json::from_value(v)?),
+        4 => InputMessageContent::ContactMessageContent(serde_json::from_value(v)?),
+        5 => InputMessageContent::InvoiceMessageContent(serde_json::from_value(v)?),
+        _ => InputMessageContent::Unknown(v),
+    })
 }
 
 impl From<InputTextMessageContent> for InputMessageContent {
@@ -22376,22 +23015,52 @@ impl Serialize for RevenueWithdrawalState {
 
 impl<'de> Deserialize<'de> for RevenueWithdrawalState {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("pending") => 0,
-                Some("succeeded") => 1,
-                Some("failed") => 2,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::Pending(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::Succeeded(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::Failed(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RevenueWithdrawalState;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("RevenueWithdrawalState")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<RevenueWithdrawalState, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "pending" => RevenueWithdrawalStatePending::deserialize(rest)
+                            .map(|v| RevenueWithdrawalState::Pending(Box::new(v))),
+                        "succeeded" => RevenueWithdrawalStateSucceeded::deserialize(rest)
+                            .map(|v| RevenueWithdrawalState::Succeeded(Box::new(v))),
+                        "failed" => RevenueWithdrawalStateFailed::deserialize(rest)
+                            .map(|v| RevenueWithdrawalState::Failed(Box::new(v))),
+                        other => rest_as_unknown("type", other, rest)
+                            .map(RevenueWithdrawalState::Unknown),
+                    },
+                    revenue_withdrawal_state_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn revenue_withdrawal_state_from_value(
+    v: serde_json::Value,
+) -> Result<RevenueWithdrawalState, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("pending") => 0,
+        Some("succeeded") => 1,
+        Some("failed") => 2,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => RevenueWithdrawalState::Pending(serde_json::from_value(v)?),
+        1 => RevenueWithdrawalState::Succeeded(serde_json::from_value(v)?),
+        2 => RevenueWithdrawalState::Failed(serde_json::from_value(v)?),
+        _ => RevenueWithdrawalState::Unknown(v),
+    })
 }
 
 impl From<RevenueWithdrawalStatePending> for RevenueWithdrawalState {
@@ -22605,30 +23274,68 @@ impl Serialize for TransactionPartner {
 
 impl<'de> Deserialize<'de> for TransactionPartner {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("type").and_then(serde_json::Value::as_str) {
-                Some("user") => 0,
-                Some("chat") => 1,
-                Some("affiliate_program") => 2,
-                Some("fragment") => 3,
-                Some("telegram_ads") => 4,
-                Some("telegram_api") => 5,
-                Some("other") => 6,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::User(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::Chat(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::AffiliateProgram(serde_json::from_value(v).map_err(D::Error::custom)?),
-            3 => Self::Fragment(serde_json::from_value(v).map_err(D::Error::custom)?),
-            4 => Self::TelegramAds(serde_json::from_value(v).map_err(D::Error::custom)?),
-            5 => Self::TelegramApi(serde_json::from_value(v).map_err(D::Error::custom)?),
-            6 => Self::Other(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TransactionPartner;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("TransactionPartner")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<TransactionPartner, A::Error> {
+                visit_tagged(
+                    map,
+                    "type",
+                    |tag, rest| match tag {
+                        "user" => TransactionPartnerUser::deserialize(rest)
+                            .map(|v| TransactionPartner::User(Box::new(v))),
+                        "chat" => TransactionPartnerChat::deserialize(rest)
+                            .map(|v| TransactionPartner::Chat(Box::new(v))),
+                        "affiliate_program" => {
+                            TransactionPartnerAffiliateProgram::deserialize(rest)
+                                .map(|v| TransactionPartner::AffiliateProgram(Box::new(v)))
+                        }
+                        "fragment" => TransactionPartnerFragment::deserialize(rest)
+                            .map(|v| TransactionPartner::Fragment(Box::new(v))),
+                        "telegram_ads" => TransactionPartnerTelegramAds::deserialize(rest)
+                            .map(|v| TransactionPartner::TelegramAds(Box::new(v))),
+                        "telegram_api" => TransactionPartnerTelegramApi::deserialize(rest)
+                            .map(|v| TransactionPartner::TelegramApi(Box::new(v))),
+                        "other" => TransactionPartnerOther::deserialize(rest)
+                            .map(|v| TransactionPartner::Other(Box::new(v))),
+                        other => {
+                            rest_as_unknown("type", other, rest).map(TransactionPartner::Unknown)
+                        }
+                    },
+                    transaction_partner_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn transaction_partner_from_value(
+    v: serde_json::Value,
+) -> Result<TransactionPartner, serde_json::Error> {
+    let pick = match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("user") => 0,
+        Some("chat") => 1,
+        Some("affiliate_program") => 2,
+        Some("fragment") => 3,
+        Some("telegram_ads") => 4,
+        Some("telegram_api") => 5,
+        Some("other") => 6,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => TransactionPartner::User(serde_json::from_value(v)?),
+        1 => TransactionPartner::Chat(serde_json::from_value(v)?),
+        2 => TransactionPartner::AffiliateProgram(serde_json::from_value(v)?),
+        3 => TransactionPartner::Fragment(serde_json::from_value(v)?),
+        4 => TransactionPartner::TelegramAds(serde_json::from_value(v)?),
+        5 => TransactionPartner::TelegramApi(serde_json::from_value(v)?),
+        6 => TransactionPartner::Other(serde_json::from_value(v)?),
+        _ => TransactionPartner::Unknown(v),
+    })
 }
 
 impl From<TransactionPartnerUser> for TransactionPartner {
@@ -23352,34 +24059,80 @@ impl Serialize for PassportElementError {
 
 impl<'de> Deserialize<'de> for PassportElementError {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        let pick = match &v {
-            _ => match v.get("source").and_then(serde_json::Value::as_str) {
-                Some("data") => 0,
-                Some("front_side") => 1,
-                Some("reverse_side") => 2,
-                Some("selfie") => 3,
-                Some("file") => 4,
-                Some("files") => 5,
-                Some("translation_file") => 6,
-                Some("translation_files") => 7,
-                Some("unspecified") => 8,
-                _ => usize::MAX,
-            },
-        };
-        Ok(match pick {
-            0 => Self::DataField(serde_json::from_value(v).map_err(D::Error::custom)?),
-            1 => Self::FrontSide(serde_json::from_value(v).map_err(D::Error::custom)?),
-            2 => Self::ReverseSide(serde_json::from_value(v).map_err(D::Error::custom)?),
-            3 => Self::Selfie(serde_json::from_value(v).map_err(D::Error::custom)?),
-            4 => Self::File(serde_json::from_value(v).map_err(D::Error::custom)?),
-            5 => Self::Files(serde_json::from_value(v).map_err(D::Error::custom)?),
-            6 => Self::TranslationFile(serde_json::from_value(v).map_err(D::Error::custom)?),
-            7 => Self::TranslationFiles(serde_json::from_value(v).map_err(D::Error::custom)?),
-            8 => Self::Unspecified(serde_json::from_value(v).map_err(D::Error::custom)?),
-            _ => Self::Unknown(v),
-        })
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = PassportElementError;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("PassportElementError")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<PassportElementError, A::Error> {
+                visit_tagged(
+                    map,
+                    "source",
+                    |tag, rest| match tag {
+                        "data" => PassportElementErrorDataField::deserialize(rest)
+                            .map(|v| PassportElementError::DataField(Box::new(v))),
+                        "front_side" => PassportElementErrorFrontSide::deserialize(rest)
+                            .map(|v| PassportElementError::FrontSide(Box::new(v))),
+                        "reverse_side" => PassportElementErrorReverseSide::deserialize(rest)
+                            .map(|v| PassportElementError::ReverseSide(Box::new(v))),
+                        "selfie" => PassportElementErrorSelfie::deserialize(rest)
+                            .map(|v| PassportElementError::Selfie(Box::new(v))),
+                        "file" => PassportElementErrorFile::deserialize(rest)
+                            .map(|v| PassportElementError::File(Box::new(v))),
+                        "files" => PassportElementErrorFiles::deserialize(rest)
+                            .map(|v| PassportElementError::Files(Box::new(v))),
+                        "translation_file" => {
+                            PassportElementErrorTranslationFile::deserialize(rest)
+                                .map(|v| PassportElementError::TranslationFile(Box::new(v)))
+                        }
+                        "translation_files" => {
+                            PassportElementErrorTranslationFiles::deserialize(rest)
+                                .map(|v| PassportElementError::TranslationFiles(Box::new(v)))
+                        }
+                        "unspecified" => PassportElementErrorUnspecified::deserialize(rest)
+                            .map(|v| PassportElementError::Unspecified(Box::new(v))),
+                        other => rest_as_unknown("source", other, rest)
+                            .map(PassportElementError::Unknown),
+                    },
+                    passport_element_error_from_value,
+                )
+            }
+        }
+        d.deserialize_any(V)
     }
+}
+
+fn passport_element_error_from_value(
+    v: serde_json::Value,
+) -> Result<PassportElementError, serde_json::Error> {
+    let pick = match v.get("source").and_then(serde_json::Value::as_str) {
+        Some("data") => 0,
+        Some("front_side") => 1,
+        Some("reverse_side") => 2,
+        Some("selfie") => 3,
+        Some("file") => 4,
+        Some("files") => 5,
+        Some("translation_file") => 6,
+        Some("translation_files") => 7,
+        Some("unspecified") => 8,
+        _ => usize::MAX,
+    };
+    Ok(match pick {
+        0 => PassportElementError::DataField(serde_json::from_value(v)?),
+        1 => PassportElementError::FrontSide(serde_json::from_value(v)?),
+        2 => PassportElementError::ReverseSide(serde_json::from_value(v)?),
+        3 => PassportElementError::Selfie(serde_json::from_value(v)?),
+        4 => PassportElementError::File(serde_json::from_value(v)?),
+        5 => PassportElementError::Files(serde_json::from_value(v)?),
+        6 => PassportElementError::TranslationFile(serde_json::from_value(v)?),
+        7 => PassportElementError::TranslationFiles(serde_json::from_value(v)?),
+        8 => PassportElementError::Unspecified(serde_json::from_value(v)?),
+        _ => PassportElementError::Unknown(v),
+    })
 }
 
 impl From<PassportElementErrorDataField> for PassportElementError {
