@@ -82,8 +82,8 @@ pub fn event_to_json(event: &Event) -> Value {
                 // The result text was checked by the core; a parse failure here cannot
                 // happen, and falling back to the text keeps the information if it did.
                 Ok(text) => {
-                    object["result"] = serde_json::from_str(text)
-                        .unwrap_or_else(|_| Value::String(text.clone()))
+                    object["result"] =
+                        serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()))
                 }
                 Err(error) => object["error"] = api_error_to_json(error),
             }
@@ -133,9 +133,7 @@ pub fn api_error_to_json(error: &ApiError) -> Value {
     }
     match error {
         ApiError::RetryAfter { seconds, .. } => object["retry_after"] = (*seconds).into(),
-        ApiError::MigrateToChat { chat_id, .. } => {
-            object["migrate_to_chat_id"] = (*chat_id).into()
-        }
+        ApiError::MigrateToChat { chat_id, .. } => object["migrate_to_chat_id"] = (*chat_id).into(),
         ApiError::Transport { status, body } => {
             object["status"] = (*status).into();
             object["body"] = body.clone().into();

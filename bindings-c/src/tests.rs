@@ -94,7 +94,11 @@ fn every_result_has_a_message() {
     for code in 0..=9u32 {
         // SAFETY: botwire_result_message returns a static NUL-terminated string.
         let message = unsafe { std::ffi::CStr::from_ptr(botwire_result_message(code)) };
-        assert_ne!(message.to_str().unwrap(), "unknown result code", "code {code}");
+        assert_ne!(
+            message.to_str().unwrap(),
+            "unknown result code",
+            "code {code}"
+        );
     }
     // SAFETY: as above.
     let unknown = unsafe { std::ffi::CStr::from_ptr(botwire_result_message(4242)) };
@@ -230,9 +234,13 @@ fn polling_starts_and_arms_a_timer_after_a_failure() {
 fn bad_parameters_are_refused_with_a_message() {
     let mut client = ptr::null_mut();
     // SAFETY: NULL token, writable out-parameter.
-    let result = unsafe { botwire_telegram_client_new(ptr::null(), 0, ptr::null(), 0, &mut client) };
+    let result =
+        unsafe { botwire_telegram_client_new(ptr::null(), 0, ptr::null(), 0, &mut client) };
     assert_eq!(result, botwire_result::NullParameter);
-    assert!(client.is_null(), "out-parameters are written only on success");
+    assert!(
+        client.is_null(),
+        "out-parameters are written only on success"
+    );
     assert_eq!(last_error(), "token is NULL");
 
     let bad = b"\xff\xfe";
@@ -248,7 +256,10 @@ fn bad_parameters_are_refused_with_a_message() {
     let (result, _) = call(client, "sendMessage", r#"{"text":"no chat"}"#);
     assert_eq!(result, botwire_result::InvalidArguments);
     assert!(last_error().contains("chat_id"), "{}", last_error());
-    assert!(poll(client).is_none(), "nothing is issued for a refused call");
+    assert!(
+        poll(client).is_none(),
+        "nothing is issued for a refused call"
+    );
 
     // SAFETY: NULL handles are refused or ignored, never dereferenced.
     unsafe {
@@ -274,7 +285,11 @@ fn a_panic_is_caught_and_poisons_the_client() {
     let client = new_client();
     // SAFETY: a live client.
     let handle = unsafe { client_arg(client) }.ok().unwrap();
-    let result = guard(|| with_client(handle, |_| -> Result<botwire_result, Failure> { panic!("boom") }));
+    let result = guard(|| {
+        with_client(handle, |_| -> Result<botwire_result, Failure> {
+            panic!("boom")
+        })
+    });
     assert_eq!(result, botwire_result::Panic);
     assert_eq!(last_error(), "panic: boom");
     // SAFETY: a live (poisoned) client.

@@ -111,7 +111,9 @@ pub fn whole_number(value: f64, what: &str) -> Result<u64, String> {
         // In range and integral: the conversion is exact.
         Ok(value as u64)
     } else {
-        Err(format!("{what} must be a non-negative integer, not {value}"))
+        Err(format!(
+            "{what} must be a non-negative integer, not {value}"
+        ))
     }
 }
 
@@ -327,10 +329,9 @@ mod tests {
 
     #[test]
     fn webhook_headers_in_both_shapes() {
-        let mut session = Session::new(
-            r#"{"token":"1:A","intake":"webhook","webhook":{"secretToken":"s3"}}"#,
-        )
-        .unwrap();
+        let mut session =
+            Session::new(r#"{"token":"1:A","intake":"webhook","webhook":{"secretToken":"s3"}}"#)
+                .unwrap();
         let update = br#"{"update_id":1,"message":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"},"text":"a"}}"#;
         let refused = session
             .handle_webhook(0, &json!({"X-Telegram-Bot-Api-Secret-Token": "no"}), update)
@@ -353,7 +354,11 @@ mod tests {
         let request = build_request("1:A", None, "getMe", "").unwrap();
         assert_eq!(request["url"], "https://api.telegram.org/bot1:A/getMe");
         assert!(build_request("1:A", None, "getMee", "").is_err());
-        let ok = parse_response("getMe", 200, br#"{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"B"}}"#);
+        let ok = parse_response(
+            "getMe",
+            200,
+            br#"{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"B"}}"#,
+        );
         assert_eq!(ok["result"]["first_name"], "B");
         let wrong_shape = parse_response("getMe", 200, br#"{"ok":true,"result":5}"#);
         assert_eq!(wrong_shape["error"]["kind"], "invalid_response");

@@ -219,12 +219,21 @@ fuzz_target!(|data: &[u8]| {
                 // An API error answer: flood control, conflict, bad token, server error.
                 let choice = input.byte();
                 let (status, body) = match input.byte() % 4 {
-                    0 => (429, format!(
-                        r#"{{"ok":false,"error_code":429,"description":"Too Many Requests","parameters":{{"retry_after":{}}}}}"#,
-                        input.byte() as i8
-                    )),
-                    1 => (409, r#"{"ok":false,"error_code":409,"description":"Conflict"}"#.to_owned()),
-                    2 => (401, r#"{"ok":false,"error_code":401,"description":"Unauthorized"}"#.to_owned()),
+                    0 => (
+                        429,
+                        format!(
+                            r#"{{"ok":false,"error_code":429,"description":"Too Many Requests","parameters":{{"retry_after":{}}}}}"#,
+                            input.byte() as i8
+                        ),
+                    ),
+                    1 => (
+                        409,
+                        r#"{"ok":false,"error_code":409,"description":"Conflict"}"#.to_owned(),
+                    ),
+                    2 => (
+                        401,
+                        r#"{"ok":false,"error_code":401,"description":"Unauthorized"}"#.to_owned(),
+                    ),
                     _ => (502, "<html>Bad Gateway</html>".to_owned()),
                 };
                 if let Some(id) = h.take_outstanding(choice) {

@@ -504,6 +504,9 @@ pub enum GlanceError {
     /// or a field [`glance`] reads has the wrong JSON type or an out-of-range number.
     #[error("update is not valid JSON of the expected shape: {0}")]
     Json(#[from] serde_json::Error),
+    /// The bytes are not UTF-8, so not JSON text.
+    #[error("update is not valid UTF-8: {0}")]
+    Utf8(#[from] std::str::Utf8Error),
     /// The object has no `update_id`.
     #[error("update has no update_id")]
     MissingUpdateId,
@@ -537,8 +540,9 @@ pub enum GlanceError {
 ///
 /// # Errors
 ///
-/// [`GlanceError::Json`] when the input is not a JSON object or a field the glance reads has
-/// the wrong type; [`GlanceError::MissingUpdateId`] and [`GlanceError::NoPayload`] for an
+/// [`GlanceError::Utf8`] when the input is not UTF-8; [`GlanceError::Json`] when it is not a
+/// JSON object or a field the glance reads has the wrong type;
+/// [`GlanceError::MissingUpdateId`] and [`GlanceError::NoPayload`] for an
 /// incomplete `Update`; [`GlanceError::MissingField`] when the payload lacks a field its
 /// headline needs (a message without `chat`, `chat.id`, `chat.type`, `message_id` or `date`, a
 /// query without `id` or `from.id`, ...). The function never panics.
@@ -555,7 +559,10 @@ pub enum GlanceError {
 /// # Ok::<(), botwire_core::telegram::glance::GlanceError>(())
 /// ```
 pub fn glance(json: &[u8]) -> Result<Glance<'_>, GlanceError> {
-    let mut de = serde_json::Deserializer::from_slice(json);
+    // Checking the whole input once is cheaper than letting serde_json check every string it
+    // hands out, and it also rejects invalid UTF-8 inside the parts that are skipped.
+    let text = std::str::from_utf8(json)?;
+    let mut de = serde_json::Deserializer::from_str(text);
     let raw = de.deserialize_map(UpdateVisitor)?;
     de.end()?;
     raw.into_glance()
@@ -1477,6 +1484,11 @@ mod tests {
     #[test]
     fn malformed_updates_are_errors() {
         assert!(matches!(err(""), GlanceError::Json(_)));
+        // Invalid UTF-8, even inside a string that is only skipped.
+        let mut bytes = sample("message.photo").as_bytes().to_vec();
+        let at = bytes.windows(4).position(|w| w == b"look").unwrap();
+        bytes[at] = 0xff;
+        assert!(matches!(glance(&bytes), Err(GlanceError::Utf8(_))));
         assert!(matches!(err("[]"), GlanceError::Json(_)));
         assert!(matches!(err("null"), GlanceError::Json(_)));
         assert!(matches!(err("{} trailing"), GlanceError::Json(_)));

@@ -15,4 +15,5 @@ pub use generated::{enums, methods, types};
 pub use support::{ChatId, InputFile, MessageOrTrue, Upload};
 pub mod client;
 pub mod ordered;
+pub mod text;
 pub use client::{ClientConfig, Event, Intake, Output, TelegramClient};

@@ -126,7 +126,8 @@ pub struct SimConfig {
     /// Privacy mode: in groups the bot only receives commands, replies to its messages and
     /// mentions of it. Off by default (the bot sees every group message).
     pub privacy_mode: bool,
-    /// Converter for `parse_mode`; `None` keeps marked-up text as sent.
+    /// Converter for `parse_mode` (by default botwire's HTML and MarkdownV2 parsers); `None`
+    /// keeps marked-up text as sent.
     pub markup_parser: Option<MarkupParser>,
 }
 
@@ -144,7 +145,7 @@ impl Default for SimConfig {
             epoch_unix: 1_780_000_000,
             first_update_id: None,
             privacy_mode: false,
-            markup_parser: None,
+            markup_parser: Some(crate::telegram::text::apply_parse_mode),
         }
     }
 }

@@ -213,14 +213,27 @@ fn text_limits_count_code_points() {
         ),
         (400, "Bad Request: unsupported parse_mode \"BBCode\"".into())
     );
-    // Without a plugged parser, marked-up text is kept as sent.
+    // The default parser applies parse_mode as Telegram does.
     let message = h.ok(
         0,
         "sendMessage",
-        json!({"chat_id": ANA, "text": "<b>x</b>", "parse_mode": "HTML"}),
+        json!({"chat_id": ANA, "text": "<b>x</b> &amp; y", "parse_mode": "HTML"}),
     );
-    assert_eq!(message["text"], "<b>x</b>");
-    assert!(message.get("entities").is_none());
+    assert_eq!(message["text"], "x & y");
+    assert_eq!(
+        message["entities"],
+        json!([{"type": "bold", "offset": 0, "length": 1}])
+    );
+    let (status, description) = h.err(
+        0,
+        "sendMessage",
+        json!({"chat_id": ANA, "text": "*unclosed", "parse_mode": "MarkdownV2"}),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        description.starts_with("Bad Request: can't parse entities: "),
+        "{description}"
+    );
     let entities = json!([{"type": "bold", "offset": 0, "length": 1}]);
     let message = h.ok(
         0,
