@@ -44,10 +44,8 @@ fn last_error() -> String {
     let mut text = ptr::null();
     let mut len = 0;
     // SAFETY: writable out-parameters.
-    assert_eq!(
-        unsafe { botwire_last_error(&mut text, &mut len) },
-        botwire_result::Ok
-    );
+    let result = unsafe { botwire_last_error(&mut text, &mut len) };
+    assert_eq!(result, botwire_result::Ok);
     // SAFETY: the library wrote a pointer to `len` bytes.
     let bytes = unsafe { std::slice::from_raw_parts(text.cast::<u8>(), len) };
     String::from_utf8(bytes.to_vec()).unwrap()
@@ -293,10 +291,8 @@ fn a_panic_is_caught_and_poisons_the_client() {
     assert_eq!(result, botwire_result::Panic);
     assert_eq!(last_error(), "panic: boom");
     // SAFETY: a live (poisoned) client.
-    assert_eq!(
-        unsafe { botwire_telegram_client_start(client, 0) },
-        botwire_result::Panic
-    );
+    let result = unsafe { botwire_telegram_client_start(client, 0) };
+    assert_eq!(result, botwire_result::Panic);
     // SAFETY: the client is live and not used afterwards.
     unsafe { botwire_telegram_client_free(client) };
 }

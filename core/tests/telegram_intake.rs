@@ -445,3 +445,26 @@ fn webhook_end_to_end_with_the_simulator() {
     assert_eq!(got, vec!["w0", "w1", "w2", "w3", "w4"]);
     assert_eq!(sim.pending_update_count(), 0);
 }
+
+#[test]
+fn oversized_answers_are_not_parsed() {
+    let cfg = ClientConfig { max_response_bytes: 1000, ..ClientConfig::polling("1:T") };
+    let mut c = TelegramClient::new(cfg);
+    c.start(0);
+    let Some(Output::Http { id, .. }) = c.poll_output() else { panic!() };
+    let mut body = br#"{"ok":true,"result":["#.to_vec();
+    body.extend(std::iter::repeat_n(b' ', 5000));
+    body.extend_from_slice(b"]}");
+    c.handle_http_response(1, id, 200, &body).unwrap();
+    assert!(matches!(
+        c.poll_output(),
+        Some(Output::Event(Event::PollingPaused { failure: PollFailure::Api(ApiError::Transport { .. }), .. }))
+    ));
+    let id = c.call(2, &SendMessage::new(1, "x")).unwrap();
+    c.poll_output();
+    c.handle_http_response(3, id, 200, &body).unwrap();
+    assert!(matches!(
+        c.poll_output(),
+        Some(Output::Event(Event::Response(r))) if matches!(r.result, Err(ApiError::Transport { .. }))
+    ));
+}

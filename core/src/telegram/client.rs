@@ -117,6 +117,9 @@ pub struct ClientConfig {
     pub seed: u64,
     /// HTTP timeout given to the host for ordinary calls (ms).
     pub call_timeout_ms: u64,
+    /// Answers with a larger body are treated as invalid without being parsed (the Bot API
+    /// caps a `getUpdates` answer at about 4 MiB).
+    pub max_response_bytes: usize,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -139,6 +142,7 @@ impl ClientConfig {
             intake: Intake::None,
             seed: 0x5eed,
             call_timeout_ms: 60_000,
+            max_response_bytes: 64 << 20,
         }
     }
 
@@ -496,6 +500,12 @@ impl TelegramClient {
             .pending
             .remove(&id)
             .ok_or(ContractError::UnknownRequest(id))?;
+        // An oversized body is answered as an empty invalid one: it is never parsed.
+        let body = if body.len() > self.config.max_response_bytes {
+            &b"<oversized response>"[..]
+        } else {
+            body
+        };
         match pending {
             Pending::Poll => self.on_poll_answer(now, id, status, body),
             Pending::Confirm => self.finish_stop(),
