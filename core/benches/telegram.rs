@@ -20,7 +20,9 @@ struct Corpus {
 
 fn load() -> Corpus {
     let dir = std::env::var("BOTWIRE_CORPUS").unwrap_or_else(|_| {
-        panic!("set BOTWIRE_CORPUS to a folder made by bench/telegram_corpus.py (bench/run.sh does)")
+        panic!(
+            "set BOTWIRE_CORPUS to a folder made by bench/telegram_corpus.py (bench/run.sh does)"
+        )
     });
     let jsonl = std::fs::read(format!("{dir}/updates.jsonl")).expect("read updates.jsonl");
     let lines: Vec<Vec<u8>> = jsonl

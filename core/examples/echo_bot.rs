@@ -13,26 +13,43 @@ use botwire_core::telegram::types::{InlineKeyboardButton, InlineKeyboardMarkup, 
 
 /// The bot: reacts to one event by issuing calls.
 fn handle(client: &mut TelegramClient, now: u64, event: &Event) {
-    let Some(update) = event.as_update() else { return };
+    let Some(update) = event.as_update() else {
+        return;
+    };
     match &update.kind {
         UpdateKind::Message(msg) => {
             let chat = msg.chat.id;
             let text = msg.text.as_deref().unwrap_or("");
-            let name = msg.from.as_ref().map(|u| u.first_name.as_str()).unwrap_or("there");
+            let name = msg
+                .from
+                .as_ref()
+                .map(|u| u.first_name.as_str())
+                .unwrap_or("there");
             let reply = match text.split_whitespace().next().unwrap_or("") {
-                "/start" => SendMessage::new(chat, format!("Hi {name}! I echo what you say. Try /menu.")),
-                "/menu" => SendMessage::new(chat, "Pick a colour").reply_markup(InlineKeyboardMarkup::new(vec![vec![
-                    InlineKeyboardButton::new("🔴 Red").callback_data("colour:red"),
-                    InlineKeyboardButton::new("🟢 Green").callback_data("colour:green"),
-                ]])),
+                "/start" => {
+                    SendMessage::new(chat, format!("Hi {name}! I echo what you say. Try /menu."))
+                }
+                "/menu" => SendMessage::new(chat, "Pick a colour").reply_markup(
+                    InlineKeyboardMarkup::new(vec![vec![
+                        InlineKeyboardButton::new("🔴 Red").callback_data("colour:red"),
+                        InlineKeyboardButton::new("🟢 Green").callback_data("colour:green"),
+                    ]]),
+                ),
                 _ => SendMessage::new(chat, text),
             };
             client.call(now, &reply).expect("valid request");
         }
         UpdateKind::CallbackQuery(q) => {
-            let colour = q.data.as_deref().and_then(|d| d.strip_prefix("colour:")).unwrap_or("?");
+            let colour = q
+                .data
+                .as_deref()
+                .and_then(|d| d.strip_prefix("colour:"))
+                .unwrap_or("?");
             client
-                .call(now, &AnswerCallbackQuery::new(q.id.clone()).text(format!("You picked {colour}")))
+                .call(
+                    now,
+                    &AnswerCallbackQuery::new(q.id.clone()).text(format!("You picked {colour}")),
+                )
                 .expect("valid request");
             if let Ok(origin) = origin_identifier(q) {
                 client
@@ -60,7 +77,11 @@ fn show(entry: &TranscriptEntry, names: &[(i64, &str)]) {
                 .into_iter()
                 .flatten()
                 .flat_map(|r| r.as_array().cloned().unwrap_or_default())
-                .filter_map(|b| b.get("text").and_then(|t| t.as_str()).map(|t| format!("[{t}]")))
+                .filter_map(|b| {
+                    b.get("text")
+                        .and_then(|t| t.as_str())
+                        .map(|t| format!("[{t}]"))
+                })
                 .collect();
             format!("  {}", labels.join(" "))
         })
@@ -68,7 +89,9 @@ fn show(entry: &TranscriptEntry, names: &[(i64, &str)]) {
     let at = entry.at as f64 / 1000.0;
     match entry.method.as_str() {
         "answerCallbackQuery" => println!("[{at:6.3}] bot → {who}: (toast) {text}"),
-        m if m.starts_with("edit") => println!("[{at:6.3}] bot → {who}: (edits its message) {text}{keyboard}"),
+        m if m.starts_with("edit") => {
+            println!("[{at:6.3}] bot → {who}: (edits its message) {text}{keyboard}")
+        }
         _ => println!("[{at:6.3}] bot → {who}: {text}{keyboard}"),
     }
 }
@@ -93,7 +116,9 @@ fn main() {
         match action {
             "say" => {
                 println!("[{at:6.3}] Ana → bot: {arg}");
-                h.sim.user_sends_text(h.now, ANA, ANA, arg).expect("simulated user");
+                h.sim
+                    .user_sends_text(h.now, ANA, ANA, arg)
+                    .expect("simulated user");
             }
             _ => {
                 let menu = h

@@ -23,7 +23,10 @@ fn send_message_json_bytes() {
         .reply_markup(markup);
     let req = api().request(&m).unwrap();
     assert_eq!(req.method.as_str(), "POST");
-    assert_eq!(req.url, "https://api.telegram.org/bot123456789:AAE-secret/sendMessage");
+    assert_eq!(
+        req.url,
+        "https://api.telegram.org/bot123456789:AAE-secret/sendMessage"
+    );
     assert_eq!(req.header("content-type"), Some("application/json"));
     assert_eq!(
         String::from_utf8(req.body).unwrap(),
@@ -40,16 +43,25 @@ fn channel_usernames_and_test_environment() {
         .unwrap();
     assert_eq!(req.url, "https://api.telegram.org/bot1:X/test/sendMessage");
     assert_eq!(req.body, br#"{"chat_id":"@news","text":"hi"}"#);
-    assert_eq!(Api::new("1:X").file_url("photos/a.jpg"), "https://api.telegram.org/file/bot1:X/photos/a.jpg");
+    assert_eq!(
+        Api::new("1:X").file_url("photos/a.jpg"),
+        "https://api.telegram.org/file/bot1:X/photos/a.jpg"
+    );
 }
 
 #[test]
 fn send_photo_upload_is_multipart_with_the_parameter_as_part_name() {
-    let m = SendPhoto::new(42, InputFile::upload("cat.jpg", b"\xff\xd8JPEG".to_vec()).with_mime_type("image/jpeg"))
-        .caption("a cat");
+    let m = SendPhoto::new(
+        42,
+        InputFile::upload("cat.jpg", b"\xff\xd8JPEG".to_vec()).with_mime_type("image/jpeg"),
+    )
+    .caption("a cat");
     let req = api().request(&m).unwrap();
     let ctype = req.header("Content-Type").unwrap().to_owned();
-    let boundary = ctype.strip_prefix("multipart/form-data; boundary=").unwrap().to_owned();
+    let boundary = ctype
+        .strip_prefix("multipart/form-data; boundary=")
+        .unwrap()
+        .to_owned();
     let expected = format!(
         "--{b}\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\na cat\r\n\
          --{b}\r\nContent-Disposition: form-data; name=\"chat_id\"\r\n\r\n42\r\n\
@@ -66,23 +78,40 @@ fn send_photo_upload_is_multipart_with_the_parameter_as_part_name() {
 
 #[test]
 fn send_photo_by_file_id_or_url_stays_json() {
-    let req = api().request(&SendPhoto::new(42, "AgACAgIAAxkBAAIB")).unwrap();
+    let req = api()
+        .request(&SendPhoto::new(42, "AgACAgIAAxkBAAIB"))
+        .unwrap();
     assert_eq!(req.body, br#"{"chat_id":42,"photo":"AgACAgIAAxkBAAIB"}"#);
-    let req = api().request(&SendPhoto::new(42, "https://example.org/a.jpg")).unwrap();
-    assert_eq!(req.body, br#"{"chat_id":42,"photo":"https://example.org/a.jpg"}"#);
+    let req = api()
+        .request(&SendPhoto::new(42, "https://example.org/a.jpg"))
+        .unwrap();
+    assert_eq!(
+        req.body,
+        br#"{"chat_id":42,"photo":"https://example.org/a.jpg"}"#
+    );
 }
 
 #[test]
 fn media_group_uploads_travel_as_attach_parts() {
     let media: Vec<InputMedia> = vec![
-        InputMediaPhoto::new(InputFile::upload("a.jpg", b"AAA".to_vec()).with_mime_type("image/jpeg"))
-            .caption("left")
-            .into(),
-        InputMediaPhoto::new(InputFile::upload("b.jpg", b"BBB".to_vec()).with_mime_type("image/jpeg")).into(),
+        InputMediaPhoto::new(
+            InputFile::upload("a.jpg", b"AAA".to_vec()).with_mime_type("image/jpeg"),
+        )
+        .caption("left")
+        .into(),
+        InputMediaPhoto::new(
+            InputFile::upload("b.jpg", b"BBB".to_vec()).with_mime_type("image/jpeg"),
+        )
+        .into(),
     ];
-    let req = api().request(&SendMediaGroup::new(ChatId::Id(-1001234567890), media)).unwrap();
+    let req = api()
+        .request(&SendMediaGroup::new(ChatId::Id(-1001234567890), media))
+        .unwrap();
     let body = String::from_utf8(req.body).unwrap();
-    let b = req.headers[0].1.strip_prefix("multipart/form-data; boundary=").unwrap();
+    let b = req.headers[0]
+        .1
+        .strip_prefix("multipart/form-data; boundary=")
+        .unwrap();
     assert_eq!(
         body,
         format!(
@@ -116,7 +145,8 @@ fn media_groups_are_validated() {
 #[test]
 fn chosen_attach_names_must_not_collide() {
     let media: Vec<InputMedia> = vec![
-        InputMediaPhoto::new(InputFile::upload("a.jpg", b"A".to_vec()).with_attach_name("chat_id")).into(),
+        InputMediaPhoto::new(InputFile::upload("a.jpg", b"A".to_vec()).with_attach_name("chat_id"))
+            .into(),
         InputMediaPhoto::new("AgAC").into(),
     ];
     assert_eq!(
@@ -128,11 +158,16 @@ fn chosen_attach_names_must_not_collide() {
 #[test]
 fn set_webhook_certificate_upload() {
     let m = SetWebhook::new("https://bot.example.org/hook")
-        .certificate(InputFile::upload("cert.pem", b"-----BEGIN CERTIFICATE-----".to_vec()))
+        .certificate(InputFile::upload(
+            "cert.pem",
+            b"-----BEGIN CERTIFICATE-----".to_vec(),
+        ))
         .secret_token("k3Y_2026-webhook");
     let req = api().request(&m).unwrap();
     let body = String::from_utf8(req.body).unwrap();
-    assert!(body.contains("name=\"certificate\"; filename=\"cert.pem\"\r\nContent-Type: application/octet-stream"));
+    assert!(body.contains(
+        "name=\"certificate\"; filename=\"cert.pem\"\r\nContent-Type: application/octet-stream"
+    ));
     assert!(body.contains("name=\"secret_token\"\r\n\r\nk3Y_2026-webhook\r\n"));
 }
 
@@ -168,13 +203,19 @@ fn answers_are_parsed_or_classified() {
     let err = br#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#;
     assert!(matches!(
         parse::<SendMessage>(400, err),
-        Err(ApiError::BadRequest { kind: BadRequestKind::ChatNotFound, .. })
+        Err(ApiError::BadRequest {
+            kind: BadRequestKind::ChatNotFound,
+            ..
+        })
     ));
     assert!(matches!(
         parse::<SendMessage>(502, b"<html>Bad Gateway</html>"),
         Err(ApiError::Transport { status: 502, .. })
     ));
-    assert!(matches!(parse::<SendMessage>(200, b""), Err(ApiError::Transport { .. })));
+    assert!(matches!(
+        parse::<SendMessage>(200, b""),
+        Err(ApiError::Transport { .. })
+    ));
     assert!(matches!(
         parse::<SendMessage>(200, br#"{"ok":true,"result":true}"#),
         Err(ApiError::InvalidResponse { .. })

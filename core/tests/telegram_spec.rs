@@ -16,7 +16,12 @@ fn every_type_round_trips() {
         .iter()
         .filter_map(|n| check_type(&spec, n).err())
         .collect();
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -28,5 +33,10 @@ fn every_method_builds_and_parses() {
         .iter()
         .filter_map(|n| check_method(&spec, n).err())
         .collect();
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -100,7 +100,10 @@ fn rustfmt(text: &str) -> String {
     let input = text.to_owned();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let out = child.wait_with_output().expect("rustfmt output");
-    writer.join().expect("writer thread").expect("write to rustfmt");
+    writer
+        .join()
+        .expect("writer thread")
+        .expect("write to rustfmt");
     assert!(out.status.success(), "rustfmt failed on generated code");
     String::from_utf8(out.stdout).expect("rustfmt output is UTF-8")
 }

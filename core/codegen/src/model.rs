@@ -188,8 +188,7 @@ pub fn quoted_values(desc: &str) -> Vec<String> {
             if let Some(len) = chars[i + 1..].iter().position(|&c| c == close) {
                 let v: String = chars[i + 1..i + 1 + len].iter().collect();
                 if !v.is_empty()
-                    && v
-                        .chars()
+                    && v.chars()
                         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '/')
                 {
                     out.push(v);
@@ -244,7 +243,10 @@ pub fn camel(s: &str) -> String {
 fn variant_of_value(v: &str) -> String {
     let c = camel(v);
     // "HTML" -> "Html", "XTR" -> "Xtr"; mixed case such as "MarkdownV2" stays.
-    if v.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) && v.len() > 1 {
+    if v.chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && v.len() > 1
+    {
         let mut s = String::new();
         for (i, ch) in v.chars().enumerate() {
             if i == 0 {
@@ -361,39 +363,43 @@ impl Model {
             by_values: HashMap::new(),
         };
 
-        let resolve_field =
-            |enums: &mut EnumRegistry, owner: &str, f: &Field| -> Ty {
-                let t: Vec<&str> = f.types.iter().map(|s| s.as_str()).collect();
-                if t == ["Integer", "String"] {
-                    return Ty::ChatId;
+        let resolve_field = |enums: &mut EnumRegistry, owner: &str, f: &Field| -> Ty {
+            let t: Vec<&str> = f.types.iter().map(|s| s.as_str()).collect();
+            if t == ["Integer", "String"] {
+                return Ty::ChatId;
+            }
+            if t == MARKUPS {
+                return Ty::ReplyMarkup;
+            }
+            if t == ["InputFile", "String"] || t == ["InputFile"] {
+                return Ty::InputFile;
+            }
+            if t.len() > 1 && t.iter().all(|x| x.starts_with("Array of InputMedia")) {
+                return Ty::Array(Box::new(Ty::Named("InputMedia".into())));
+            }
+            assert_eq!(
+                t.len(),
+                1,
+                "unexpected field union {owner}.{}: {t:?}",
+                f.name
+            );
+            if t == ["String"] && f.description.contains("attach://") {
+                return Ty::InputFile;
+            }
+            if let Some(e) = enums.resolve(owner, f) {
+                return Ty::Enum(e);
+            }
+            let ty = parse_ty(t[0]);
+            fn check(ty: &Ty, names: &HashSet<&str>) {
+                match ty {
+                    Ty::Named(n) => assert!(names.contains(n.as_str()), "unknown type {n}"),
+                    Ty::Array(i) => check(i, names),
+                    _ => {}
                 }
-                if t == MARKUPS {
-                    return Ty::ReplyMarkup;
-                }
-                if t == ["InputFile", "String"] || t == ["InputFile"] {
-                    return Ty::InputFile;
-                }
-                if t.len() > 1 && t.iter().all(|x| x.starts_with("Array of InputMedia")) {
-                    return Ty::Array(Box::new(Ty::Named("InputMedia".into())));
-                }
-                assert_eq!(t.len(), 1, "unexpected field union {owner}.{}: {t:?}", f.name);
-                if t == ["String"] && f.description.contains("attach://") {
-                    return Ty::InputFile;
-                }
-                if let Some(e) = enums.resolve(owner, f) {
-                    return Ty::Enum(e);
-                }
-                let ty = parse_ty(t[0]);
-                fn check(ty: &Ty, names: &HashSet<&str>) {
-                    match ty {
-                        Ty::Named(n) => assert!(names.contains(n.as_str()), "unknown type {n}"),
-                        Ty::Array(i) => check(i, names),
-                        _ => {}
-                    }
-                }
-                check(&ty, &type_names);
-                ty
-            };
+            }
+            check(&ty, &type_names);
+            ty
+        };
 
         // Which types are unions, for boxing decisions.
         let mut types = Vec::new();
@@ -495,7 +501,10 @@ fn union_kind(spec: &Spec, name: &str, subtypes: &[String]) -> Kind {
         .filter(|s| !s.starts_with("Array of ") && *s != "String")
         .collect();
     // Variant names: drop the union's own name, else the members' common prefix.
-    let strip = if named.iter().all(|m| m.starts_with(name) && m.len() > name.len()) {
+    let strip = if named
+        .iter()
+        .all(|m| m.starts_with(name) && m.len() > name.len())
+    {
         name.to_string()
     } else {
         common_prefix(&named)
@@ -563,9 +572,7 @@ fn union_kind(spec: &Spec, name: &str, subtypes: &[String]) -> Kind {
         let peers: Vec<&HashSet<String>> = required
             .iter()
             .filter(|(j, _)| j != i)
-            .filter(|(j, _)| {
-                !all_tagged || members[*j].tag == members[*i].tag
-            })
+            .filter(|(j, _)| !all_tagged || members[*j].tag == members[*i].tag)
             .map(|(_, k)| k)
             .collect();
         let mut unique: Vec<String> = keys

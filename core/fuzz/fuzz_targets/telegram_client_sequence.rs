@@ -74,6 +74,7 @@ fn config(choice: u8) -> ClientConfig {
                 backoff_initial_ms: 0,
                 backoff_max_ms: u64::MAX,
                 http_timeout_margin_ms: u64::MAX,
+                ..PollingConfig::default()
             }),
             ..ClientConfig::new(token)
         },
@@ -84,6 +85,7 @@ fn config(choice: u8) -> ClientConfig {
                 max_body_bytes: 200,
                 ordered: None,
                 dedup_window: 4,
+                ..WebhookConfig::default()
             },
         ),
         _ => ClientConfig::webhook(
@@ -95,8 +97,10 @@ fn config(choice: u8) -> ClientConfig {
                     maxhold_ms: 50,
                     max_held: 3,
                     reset_after_ms: 1_000,
+                    ..OrderedConfig::default()
                 }),
                 dedup_window: 16,
+                ..WebhookConfig::default()
             },
         ),
     }

@@ -250,7 +250,11 @@ fn multipart(
     for (name, value) in &text_parts {
         body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
         body.extend_from_slice(
-            format!("Content-Disposition: form-data; name=\"{}\"\r\n\r\n", quote(name)).as_bytes(),
+            format!(
+                "Content-Disposition: form-data; name=\"{}\"\r\n\r\n",
+                quote(name)
+            )
+            .as_bytes(),
         );
         body.extend_from_slice(value);
         body.extend_from_slice(b"\r\n");
@@ -401,7 +405,9 @@ pub struct MethodInfo {
 
 impl std::fmt::Debug for MethodInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MethodInfo").field("name", &self.name).finish()
+        f.debug_struct("MethodInfo")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
@@ -465,7 +471,11 @@ pub fn find_method(name: &str) -> Option<&'static MethodInfo> {
 ///
 /// # Errors
 /// [`EncodeError::UnknownMethod`] or the errors of [`MethodInfo::build_request`].
-pub fn request_by_name(api: &Api, method: &str, args_json: &str) -> Result<HttpRequest, EncodeError> {
+pub fn request_by_name(
+    api: &Api,
+    method: &str,
+    args_json: &str,
+) -> Result<HttpRequest, EncodeError> {
     find_method(method)
         .ok_or_else(|| EncodeError::UnknownMethod(method.to_owned()))?
         .build_request(api, args_json)

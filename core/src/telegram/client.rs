@@ -461,7 +461,11 @@ impl TelegramClient {
     ///
     /// # Errors
     /// [`EncodeError`] when the request cannot be built (nothing is issued then).
-    pub fn call<M: Method>(&mut self, _now: Timestamp, method: &M) -> Result<RequestId, EncodeError> {
+    pub fn call<M: Method>(
+        &mut self,
+        _now: Timestamp,
+        method: &M,
+    ) -> Result<RequestId, EncodeError> {
         let mut request = self.api.request(method)?;
         request.timeout_ms = Some(self.config.call_timeout_ms);
         Ok(self.issue(Pending::Call(M::NAME), request))
@@ -853,7 +857,9 @@ impl TelegramClient {
     }
 
     fn drain_ordered(&mut self) {
-        let Some(o) = self.ordered.as_mut() else { return };
+        let Some(o) = self.ordered.as_mut() else {
+            return;
+        };
         let mut items = Vec::new();
         while let Some(item) = o.poll() {
             items.push(item);

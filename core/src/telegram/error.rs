@@ -345,7 +345,13 @@ mod tests {
                 Some(serde_json::json!({"migrate_to_chat_id": -1001987654321i64})),
             ),
         );
-        assert!(matches!(e, ApiError::MigrateToChat { chat_id: -1001987654321, .. }));
+        assert!(matches!(
+            e,
+            ApiError::MigrateToChat {
+                chat_id: -1001987654321,
+                ..
+            }
+        ));
         let e = classify(
             429,
             d(
@@ -362,22 +368,50 @@ mod tests {
         let e = classify(429, d(429, "Too Many Requests: retry after 5", None));
         assert!(matches!(e, ApiError::RetryAfter { seconds: 5, .. }));
         let e = classify(429, d(429, "Too Many Requests", None));
-        assert!(matches!(e, ApiError::RetryAfter { seconds: DEFAULT_RETRY_AFTER_SECONDS, .. }));
+        assert!(matches!(
+            e,
+            ApiError::RetryAfter {
+                seconds: DEFAULT_RETRY_AFTER_SECONDS,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn forbidden_and_bad_request_sub_kinds() {
         let cases = [
-            ("Forbidden: bot was blocked by the user", ForbiddenKind::BotBlocked),
-            ("Forbidden: bot was kicked from the supergroup chat", ForbiddenKind::BotKicked),
-            ("Forbidden: user is deactivated", ForbiddenKind::UserDeactivated),
-            ("Forbidden: not enough rights to send photos", ForbiddenKind::NotEnoughRights),
-            ("Forbidden: bot can't initiate conversation with a user", ForbiddenKind::CantInitiateConversation),
+            (
+                "Forbidden: bot was blocked by the user",
+                ForbiddenKind::BotBlocked,
+            ),
+            (
+                "Forbidden: bot was kicked from the supergroup chat",
+                ForbiddenKind::BotKicked,
+            ),
+            (
+                "Forbidden: user is deactivated",
+                ForbiddenKind::UserDeactivated,
+            ),
+            (
+                "Forbidden: not enough rights to send photos",
+                ForbiddenKind::NotEnoughRights,
+            ),
+            (
+                "Forbidden: bot can't initiate conversation with a user",
+                ForbiddenKind::CantInitiateConversation,
+            ),
             ("Forbidden: something new", ForbiddenKind::Other),
         ];
         for (desc, kind) in cases {
             let e = classify(403, d(403, desc, None));
-            assert_eq!(e, ApiError::Forbidden { kind, details: d(403, desc, None) }, "{desc}");
+            assert_eq!(
+                e,
+                ApiError::Forbidden {
+                    kind,
+                    details: d(403, desc, None)
+                },
+                "{desc}"
+            );
         }
         let cases = [
             ("Bad Request: chat not found", BadRequestKind::ChatNotFound),
@@ -392,21 +426,49 @@ mod tests {
         ];
         for (desc, kind) in cases {
             let e = classify(400, d(400, desc, None));
-            assert!(matches!(e, ApiError::BadRequest { kind: k, .. } if k == kind), "{desc}");
+            assert!(
+                matches!(e, ApiError::BadRequest { kind: k, .. } if k == kind),
+                "{desc}"
+            );
         }
     }
 
     #[test]
     fn codes_map_to_kinds() {
-        assert!(matches!(classify(401, d(401, "Unauthorized", None)), ApiError::Unauthorized(_)));
-        assert!(matches!(classify(404, d(404, "Not Found", None)), ApiError::NotFound(_)));
-        assert!(matches!(classify(409, d(409, "Conflict: terminated by other getUpdates request", None)), ApiError::Conflict(_)));
-        assert!(matches!(classify(413, d(413, "Request Entity Too Large", None)), ApiError::TooLarge(_)));
+        assert!(matches!(
+            classify(401, d(401, "Unauthorized", None)),
+            ApiError::Unauthorized(_)
+        ));
+        assert!(matches!(
+            classify(404, d(404, "Not Found", None)),
+            ApiError::NotFound(_)
+        ));
+        assert!(matches!(
+            classify(
+                409,
+                d(
+                    409,
+                    "Conflict: terminated by other getUpdates request",
+                    None
+                )
+            ),
+            ApiError::Conflict(_)
+        ));
+        assert!(matches!(
+            classify(413, d(413, "Request Entity Too Large", None)),
+            ApiError::TooLarge(_)
+        ));
         let e = classify(502, d(502, "Bad Gateway", None));
         assert!(matches!(e, ApiError::Server(_)) && e.is_retryable());
-        assert!(matches!(classify(418, d(418, "I'm a teapot", None)), ApiError::Api(_)));
+        assert!(matches!(
+            classify(418, d(418, "I'm a teapot", None)),
+            ApiError::Api(_)
+        ));
         // error_code missing: the HTTP status decides.
-        assert!(matches!(classify(401, d(0, "", None)), ApiError::Unauthorized(_)));
+        assert!(matches!(
+            classify(401, d(0, "", None)),
+            ApiError::Unauthorized(_)
+        ));
     }
 
     #[test]

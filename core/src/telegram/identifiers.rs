@@ -11,8 +11,8 @@
 
 use super::glance::{flavor_of_kind, Flavor};
 use super::methods::{
-    DeleteMessage, EditMessageCaption, EditMessageReplyMarkup, EditMessageText,
-    GetGameHighScores, SetGameScore, StopMessageLiveLocation,
+    DeleteMessage, EditMessageCaption, EditMessageReplyMarkup, EditMessageText, GetGameHighScores,
+    SetGameScore, StopMessageLiveLocation,
 };
 use super::types::{
     CallbackQuery, ChosenInlineResult, InlineKeyboardMarkup, MaybeInaccessibleMessage, Message,
@@ -136,7 +136,10 @@ impl MessageRef {
     }
 
     /// `editMessageReplyMarkup` for this message.
-    pub fn edit_reply_markup(&self, markup: Option<InlineKeyboardMarkup>) -> EditMessageReplyMarkup {
+    pub fn edit_reply_markup(
+        &self,
+        markup: Option<InlineKeyboardMarkup>,
+    ) -> EditMessageReplyMarkup {
         let mut req = fill_ref!(EditMessageReplyMarkup::new(), self);
         req.reply_markup = markup;
         req
@@ -235,10 +238,15 @@ mod tests {
             "message":{"message_id":16,"chat":{"id":70,"type":"private"},"date":1780000050,"text":"Pick"},
             "chat_instance":"-55","data":"pick:2"}}"#,
         );
-        let UpdateKind::CallbackQuery(q) = &u.kind else { panic!() };
+        let UpdateKind::CallbackQuery(q) = &u.kind else {
+            panic!()
+        };
         assert_eq!(
             origin_identifier(q).unwrap(),
-            MessageRef::Chat { chat_id: 70, message_id: 16 }
+            MessageRef::Chat {
+                chat_id: 70,
+                message_id: 16
+            }
         );
         assert_eq!(u.flavor(), Flavor::CallbackQuery);
 
@@ -248,21 +256,28 @@ mod tests {
             "message":{"message_id":3,"chat":{"id":71,"type":"private"},"date":0},
             "chat_instance":"-55","data":"x"}}"#,
         );
-        let UpdateKind::CallbackQuery(q) = &u.kind else { panic!() };
+        let UpdateKind::CallbackQuery(q) = &u.kind else {
+            panic!()
+        };
         assert!(matches!(
             q.message.as_deref(),
             Some(MaybeInaccessibleMessage::InaccessibleMessage(_))
         ));
         assert_eq!(
             origin_identifier(q).unwrap(),
-            MessageRef::Chat { chat_id: 71, message_id: 3 }
+            MessageRef::Chat {
+                chat_id: 71,
+                message_id: 3
+            }
         );
 
         let u = update(
             r#"{"update_id":3,"callback_query":{"id":"q","from":{"id":5,"is_bot":false,"first_name":"A"},
             "inline_message_id":"AAQ","chat_instance":"-55","game_short_name":"g"}}"#,
         );
-        let UpdateKind::CallbackQuery(q) = &u.kind else { panic!() };
+        let UpdateKind::CallbackQuery(q) = &u.kind else {
+            panic!()
+        };
         assert_eq!(origin_identifier(q).unwrap(), MessageRef::from("AAQ"));
     }
 
@@ -271,8 +286,13 @@ mod tests {
         let u = update(
             r#"{"update_id":4,"chosen_inline_result":{"result_id":"r","from":{"id":5,"is_bot":false,"first_name":"A"},"query":"q"}}"#,
         );
-        let UpdateKind::ChosenInlineResult(r) = &u.kind else { panic!() };
-        assert_eq!(chosen_result_identifier(r), Err(IdentifierError::NoReference));
+        let UpdateKind::ChosenInlineResult(r) = &u.kind else {
+            panic!()
+        };
+        assert_eq!(
+            chosen_result_identifier(r),
+            Err(IdentifierError::NoReference)
+        );
     }
 
     #[test]
@@ -282,7 +302,10 @@ mod tests {
         assert_eq!(req.inline_message_id.as_deref(), Some("AAQ"));
         assert!(req.chat_id.is_none());
         assert_eq!(inline.delete(), Err(IdentifierError::InlineNotDeletable));
-        let chat = MessageRef::Chat { chat_id: -100, message_id: 9 };
+        let chat = MessageRef::Chat {
+            chat_id: -100,
+            message_id: 9,
+        };
         assert_eq!(
             serde_json::to_value(chat.set_game_score(5, 10)).unwrap(),
             serde_json::json!({"user_id":5,"score":10,"chat_id":-100,"message_id":9})

@@ -309,7 +309,10 @@ mod tests {
         o.feed(0, 1_000_000_000, ());
         o.tick(3_000);
         let items = drain(&mut o);
-        assert!(items.contains(&Ordered::GaveUp { from: 2, to: 999_999_999 }));
+        assert!(items.contains(&Ordered::GaveUp {
+            from: 2,
+            to: 999_999_999
+        }));
         assert_eq!(delivered(&items), vec![1, 1_000_000_000]);
     }
 
@@ -382,7 +385,10 @@ mod tests {
             assert_eq!(o.held(), 0, "round {round}");
             let first = covered[0];
             let expected: Vec<i64> = (first..first + covered.len() as i64).collect();
-            assert_eq!(covered, expected, "round {round}: not each id once, in order");
+            assert_eq!(
+                covered, expected,
+                "round {round}: not each id once, in order"
+            );
         }
     }
 

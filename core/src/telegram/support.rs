@@ -123,7 +123,10 @@ pub(crate) fn rest_as_unknown<'de, A: MapAccess<'de>>(
     rest: MapAccessDeserializer<A>,
 ) -> Result<serde_json::Value, A::Error> {
     let mut obj = serde_json::Map::<String, serde_json::Value>::deserialize(rest)?;
-    obj.insert(tag_field.to_owned(), serde_json::Value::String(tag.to_owned()));
+    obj.insert(
+        tag_field.to_owned(),
+        serde_json::Value::String(tag.to_owned()),
+    );
     Ok(serde_json::Value::Object(obj))
 }
 

@@ -40,12 +40,18 @@ impl Message {
 
     /// The text with its entities as MarkdownV2, if the message has text.
     pub fn text_as_markdown_v2(&self) -> Option<String> {
-        Some(to_markdown_v2(self.text.as_deref()?, &views(&self.entities)))
+        Some(to_markdown_v2(
+            self.text.as_deref()?,
+            &views(&self.entities),
+        ))
     }
 
     /// The caption with its entities as HTML, if the message has a caption.
     pub fn caption_as_html(&self) -> Option<String> {
-        Some(to_html(self.caption.as_deref()?, &views(&self.caption_entities)))
+        Some(to_html(
+            self.caption.as_deref()?,
+            &views(&self.caption_entities),
+        ))
     }
 
     /// The caption with its entities as MarkdownV2, if the message has a caption.

@@ -22,11 +22,21 @@ impl Spec {
     }
 
     pub fn type_names(&self) -> Vec<String> {
-        self.raw["types"].as_object().unwrap().keys().cloned().collect()
+        self.raw["types"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
     }
 
     pub fn method_names(&self) -> Vec<String> {
-        self.raw["methods"].as_object().unwrap().keys().cloned().collect()
+        self.raw["methods"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
     }
 
     fn ty(&self, name: &str) -> &Value {
@@ -66,7 +76,10 @@ impl Spec {
                 .collect();
         }
         if name == "InputFile" {
-            return vec![json!("AgACAgIAAxkBAAIBY2Zk"), json!("https://example.org/a.jpg")];
+            return vec![
+                json!("AgACAgIAAxkBAAIBY2Zk"),
+                json!("https://example.org/a.jpg"),
+            ];
         }
         vec![self.sample_object(name, 0)]
     }
@@ -184,7 +197,13 @@ impl Spec {
 
 /// `always "x"` / `must be x` in a description.
 pub fn fixed_value(desc: &str) -> Option<String> {
-    for marker in ["always \"", "always “", "must be \"", "must be “", "must be "] {
+    for marker in [
+        "always \"",
+        "always “",
+        "must be \"",
+        "must be “",
+        "must be ",
+    ] {
         if let Some(pos) = desc.find(marker) {
             let v: String = desc[pos + marker.len()..]
                 .chars()
@@ -221,7 +240,9 @@ pub fn check_type(spec: &Spec, name: &str) -> Result<(), String> {
         let back = rt(&text).map_err(|e| format!("{name}: parse failed: {e}\n  {text}"))?;
         let back: Value = serde_json::from_str(&back).unwrap();
         if back != sample {
-            return Err(format!("{name}: round trip differs\n  in:  {sample}\n  out: {back}"));
+            return Err(format!(
+                "{name}: round trip differs\n  in:  {sample}\n  out: {back}"
+            ));
         }
     }
     Ok(())
@@ -260,7 +281,9 @@ pub fn check_method(spec: &Spec, name: &str) -> Result<(), String> {
             }
             let sent: Value = serde_json::from_slice(&req.body).unwrap();
             if sent != args {
-                return Err(format!("{name}: body differs\n  args: {args}\n  sent: {sent}"));
+                return Err(format!(
+                    "{name}: body differs\n  args: {args}\n  sent: {sent}"
+                ));
             }
         }
     }
