@@ -44,11 +44,11 @@ help:
 	@echo "make header      regenerate include/botwire.h with cbindgen $(CBINDGEN_VERSION)"
 	@echo
 	@echo "Checks run by 'make test', each also a target:"
-	@echo "  fmt-check clippy codegen-check test-rust doc c-smoke header-check wasm fuzz-build"
+	@echo "  fmt-check clippy codegen-check test-rust coverage doc c-smoke header-check wasm fuzz-build"
 
 # Cheapest checks first, so a formatting slip fails in seconds; the dev build made by
 # test-rust is reused by c-smoke.
-test: fmt-check codegen-check clippy test-rust doc c-smoke header-check wasm fuzz-build
+test: fmt-check codegen-check clippy test-rust coverage doc c-smoke header-check wasm fuzz-build
 	$(call heading,"all checks passed")
 
 fmt-check:
@@ -101,6 +101,7 @@ demo:
 	$(CARGO) run -q -p botwire-core --example echo_bot
 
 coverage:
+	$(call heading,"Telegram Bot API coverage")
 	$(CARGO) run -q -p botwire-core --example coverage
 
 bench:

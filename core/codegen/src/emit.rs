@@ -554,11 +554,7 @@ fn emit_update(o: &mut String, model: &Model) {
     o.push_str("/// The payload of an [`Update`]: one variant per optional field of the spec's `Update`.\n");
     o.push_str("#[derive(Debug, Clone, PartialEq)]\n#[non_exhaustive]\npub enum UpdateKind {\n");
     for f in &kinds {
-        doc(
-            o,
-            &f.doc.trim_start_matches("Optional. ").to_string(),
-            "    ",
-        );
+        doc(o, f.doc.trim_start_matches("Optional. "), "    ");
         let Ty::Named(n) = &f.ty else {
             panic!("Update.{} is not an object", f.name)
         };

@@ -1,5 +1,5 @@
 //! Received text and entities as markup: the typed `MessageEntity` seen through
-//! [`EntityRef`](super::entities::EntityRef), and `parse_mode` support for the simulator.
+//! [`EntityRef`], and `parse_mode` support for the simulator.
 //!
 //! ```
 //! use botwire_core::telegram::types::Message;
