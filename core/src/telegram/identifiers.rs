@@ -18,6 +18,7 @@ use super::types::{
     CallbackQuery, ChosenInlineResult, InlineKeyboardMarkup, MaybeInaccessibleMessage, Message,
     Update, UpdateKind,
 };
+use super::ChatId;
 
 /// A reference to a message that can be edited: in a chat, or sent inline.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -105,15 +106,18 @@ pub fn origin_identifier(q: &CallbackQuery) -> Result<MessageRef, IdentifierErro
         .ok_or(IdentifierError::NoReference)
 }
 
+/// Fills the message reference of an editing method: `chat_id` + `message_id` for a chat
+/// message (`chat` converts the id to the method's `chat_id` type), `inline_message_id` for
+/// an inline one.
 macro_rules! fill_ref {
-    ($req:expr, $r:expr) => {{
+    ($req:expr, $r:expr, $chat:expr) => {{
         let mut req = $req;
         match $r {
             MessageRef::Chat {
                 chat_id,
                 message_id,
             } => {
-                req.chat_id = Some((*chat_id).into());
+                req.chat_id = Some($chat(*chat_id));
                 req.message_id = Some(*message_id);
             }
             MessageRef::Inline { inline_message_id } => {
@@ -127,12 +131,12 @@ macro_rules! fill_ref {
 impl MessageRef {
     /// `editMessageText` for this message.
     pub fn edit_text(&self, text: impl Into<String>) -> EditMessageText {
-        fill_ref!(EditMessageText::new().text(text), self)
+        fill_ref!(EditMessageText::new().text(text), self, ChatId::Id)
     }
 
     /// `editMessageCaption` for this message.
     pub fn edit_caption(&self) -> EditMessageCaption {
-        fill_ref!(EditMessageCaption::new(), self)
+        fill_ref!(EditMessageCaption::new(), self, ChatId::Id)
     }
 
     /// `editMessageReplyMarkup` for this message.
@@ -140,50 +144,32 @@ impl MessageRef {
         &self,
         markup: Option<InlineKeyboardMarkup>,
     ) -> EditMessageReplyMarkup {
-        let mut req = fill_ref!(EditMessageReplyMarkup::new(), self);
+        let mut req = fill_ref!(EditMessageReplyMarkup::new(), self, ChatId::Id);
         req.reply_markup = markup;
         req
     }
 
     /// `stopMessageLiveLocation` for this message.
     pub fn stop_live_location(&self) -> StopMessageLiveLocation {
-        fill_ref!(StopMessageLiveLocation::new(), self)
+        fill_ref!(StopMessageLiveLocation::new(), self, ChatId::Id)
     }
 
     /// `setGameScore` for this message.
     pub fn set_game_score(&self, user_id: i64, score: i64) -> SetGameScore {
-        let mut req = SetGameScore::new(user_id, score);
-        match self {
-            MessageRef::Chat {
-                chat_id,
-                message_id,
-            } => {
-                req.chat_id = Some(*chat_id);
-                req.message_id = Some(*message_id);
-            }
-            MessageRef::Inline { inline_message_id } => {
-                req.inline_message_id = Some(inline_message_id.clone())
-            }
-        }
-        req
+        fill_ref!(
+            SetGameScore::new(user_id, score),
+            self,
+            std::convert::identity
+        )
     }
 
     /// `getGameHighScores` for this message.
     pub fn get_game_high_scores(&self, user_id: i64) -> GetGameHighScores {
-        let mut req = GetGameHighScores::new(user_id);
-        match self {
-            MessageRef::Chat {
-                chat_id,
-                message_id,
-            } => {
-                req.chat_id = Some(*chat_id);
-                req.message_id = Some(*message_id);
-            }
-            MessageRef::Inline { inline_message_id } => {
-                req.inline_message_id = Some(inline_message_id.clone())
-            }
-        }
-        req
+        fill_ref!(
+            GetGameHighScores::new(user_id),
+            self,
+            std::convert::identity
+        )
     }
 
     /// `deleteMessage` for this message.
