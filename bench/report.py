@@ -36,6 +36,39 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores{mem}; {platform.system()} {platform.release()}; {rustc}"
 
 
+def flood_section(path):
+    """The "Flood control" section from `examples/flood_bench.rs`'s JSON, if it was written."""
+    if not os.path.exists(path):
+        return ""
+    with open(path) as f:
+        fl = json.load(f)
+    ratio_met = fl["ratio"] <= 1.02
+    zero_429 = fl["too_many_requests"] == 0
+    return f"""
+## Flood control
+
+`cargo run --release -p botwire-core --example flood_bench`: {fl['messages']:,} `sendMessage`
+calls to {fl['chats']:,} chats (private chats, groups, supergroups, channels) released by
+`runtime::flood` against the simulator enforcing Telegram's limits, on a virtual clock.
+
+| figure | value |
+|---|---:|
+| delivered | {fl['delivered']:,} |
+| virtual completion time | {fl['completion_ms'] / 1000:.3f} s |
+| theoretical minimum (max of the bounds below) | {fl['minimum_ms'] / 1000:.3f} s |
+| global bound | {fl['global_bound_ms'] / 1000:.3f} s |
+| per-chat bound | {fl['per_chat_bound_ms'] / 1000:.3f} s |
+| per-group bound | {fl['per_group_bound_ms'] / 1000:.3f} s |
+| 429 answers | {fl['too_many_requests']} |
+| wall-clock time of the run | {fl['wall_ms']:.1f} ms |
+
+| target | measured | met |
+|---|---:|:---:|
+| completion within 2% of the theoretical minimum | {fl['ratio']:.4f}x | {'yes' if ratio_met else 'NO'} |
+| zero 429 responses | {fl['too_many_requests']} | {'yes' if zero_429 else 'NO'} |
+"""
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", required=True)
@@ -83,6 +116,7 @@ Ratios (measured in the same run):
 | typed parse within 1.3x of `serde_json::Value` (time ratio typed / Value) | {typed_vs_value:.2f}x | {'yes' if typed_vs_value <= 1.3 else 'NO'} |
 | glance at least 3x faster than a typed parse | {glance_vs_typed:.2f}x | {'yes' if glance_vs_typed >= 3 else 'NO'} |
 """
+    out += flood_section(os.path.join("target", "flood.json"))
     with open(args.out, "w") as f:
         f.write(out)
 

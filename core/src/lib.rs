@@ -90,5 +90,6 @@
 #![warn(missing_docs)]
 
 pub mod io;
+pub mod runtime;
 pub mod sim;
 pub mod telegram;
