@@ -10,5 +10,6 @@ if [ ! -f "$corpus/updates.jsonl" ]; then
 fi
 BOTWIRE_CORPUS="$PWD/$corpus" cargo bench -p botwire-core --bench telegram
 cargo run --release -q -p botwire-core --example flood_bench -- target/flood.json
+cargo run --release -q -p botwire-core --example conversation_memory | tee target/conversation_memory.txt
 python3 bench/report.py --corpus "$corpus" --out bench/RESULTS.md
 cat bench/RESULTS.md

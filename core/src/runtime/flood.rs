@@ -620,6 +620,18 @@ impl<T> FloodControl<T> {
         Ok(())
     }
 
+    /// The queued sends (not those in flight), in enqueue order, with their chats: what a
+    /// restarted process must queue again.
+    pub fn queued_items(&self) -> Vec<(ChatKey, SendId, &T)> {
+        let mut v: Vec<(ChatKey, SendId, &T)> = self
+            .chats
+            .iter()
+            .flat_map(|(k, c)| c.queue.iter().map(move |(id, item)| (*k, *id, item)))
+            .collect();
+        v.sort_by_key(|(_, id, _)| *id);
+        v
+    }
+
     /// A snapshot of queue lengths, sends in flight and pauses as of `now`.
     ///
     /// ```

@@ -19,9 +19,93 @@
 //! ```
 
 use super::telegram::{SimConfig, SimReply, TelegramSim};
-use crate::io::{HttpErrorKind, RequestId, Timestamp};
+use crate::io::{HttpErrorKind, HttpRequest, RequestId, Timestamp};
+use crate::runtime::bot::{BotConfig, BotOutput, TelegramBot};
 use crate::telegram::client::{ClientConfig, Event, Output, TelegramClient};
 use std::collections::{BTreeMap, HashMap, VecDeque};
+
+/// One output of a state machine, as the harness sees it.
+#[derive(Debug)]
+pub enum Step<E> {
+    /// Perform a request.
+    Http(RequestId, HttpRequest),
+    /// Abort a request.
+    Abort(RequestId),
+    /// Anything else, queued for the test.
+    Other(E),
+}
+
+/// A sans-IO state machine speaking HTTP that the harness can drive.
+pub trait HttpMachine {
+    /// Its non-HTTP outputs.
+    type Event;
+    /// The next output.
+    fn next_step(&mut self) -> Option<Step<Self::Event>>;
+    /// Reports an answer (the harness only reports issued ids).
+    fn on_response(&mut self, now: Timestamp, id: RequestId, status: u16, body: &[u8]);
+    /// Reports a transport failure.
+    fn on_error(&mut self, now: Timestamp, id: RequestId, kind: HttpErrorKind);
+    /// Lets time pass.
+    fn on_timeout(&mut self, now: Timestamp);
+    /// When to call `on_timeout` next.
+    fn next_timeout(&self) -> Option<Timestamp>;
+}
+
+impl HttpMachine for TelegramClient {
+    type Event = Event;
+    fn next_step(&mut self) -> Option<Step<Event>> {
+        Some(match self.poll_output()? {
+            Output::Http { id, request } => Step::Http(id, request),
+            Output::Abort { id } => Step::Abort(id),
+            Output::Event(e) => Step::Other(e),
+        })
+    }
+    fn on_response(&mut self, now: Timestamp, id: RequestId, status: u16, body: &[u8]) {
+        self.handle_http_response(now, id, status, body)
+            .expect("the harness answers issued ids once");
+    }
+    fn on_error(&mut self, now: Timestamp, id: RequestId, kind: HttpErrorKind) {
+        self.handle_http_error(now, id, kind)
+            .expect("the harness answers issued ids once");
+    }
+    fn on_timeout(&mut self, now: Timestamp) {
+        self.handle_timeout(now);
+    }
+    fn next_timeout(&self) -> Option<Timestamp> {
+        self.poll_timeout()
+    }
+}
+
+impl HttpMachine for TelegramBot {
+    type Event = BotOutput;
+    fn next_step(&mut self) -> Option<Step<BotOutput>> {
+        Some(match self.poll_output()? {
+            BotOutput::Http { id, request } => Step::Http(id, request),
+            BotOutput::Abort { id } => Step::Abort(id),
+            other => Step::Other(other),
+        })
+    }
+    fn on_response(&mut self, now: Timestamp, id: RequestId, status: u16, body: &[u8]) {
+        self.handle_http_response(now, id, status, body)
+            .expect("the harness answers issued ids once");
+    }
+    fn on_error(&mut self, now: Timestamp, id: RequestId, kind: HttpErrorKind) {
+        self.handle_http_error(now, id, kind)
+            .expect("the harness answers issued ids once");
+    }
+    fn on_timeout(&mut self, now: Timestamp) {
+        self.handle_timeout(now);
+    }
+    fn next_timeout(&self) -> Option<Timestamp> {
+        self.poll_timeout()
+    }
+}
+
+/// The harness with a bare [`TelegramClient`].
+pub type TelegramHarness = Harness<TelegramClient>;
+
+/// The harness with a [`TelegramBot`] (dispatcher, flood control) in place of the client.
+pub type BotHarness = Harness<TelegramBot>;
 
 /// The API root the harness gives the client (the simulator ignores the host).
 pub const SIM_API_ROOT: &str = "http://sim.invalid";
@@ -29,23 +113,49 @@ pub const SIM_API_ROOT: &str = "http://sim.invalid";
 /// Transport timeout used for dropped answers whose request names none (ms).
 const DEFAULT_TRANSPORT_TIMEOUT_MS: u64 = 60_000;
 
-/// Client and simulator on one virtual clock.
+/// A state machine and the simulator on one virtual clock.
 #[derive(Debug)]
-pub struct TelegramHarness {
-    /// The client under test.
-    pub client: TelegramClient,
+pub struct Harness<M: HttpMachine> {
+    /// The machine under test (a client or a bot).
+    pub client: M,
     /// The simulated Bot API.
     pub sim: TelegramSim,
     /// Virtual time (ms).
     pub now: Timestamp,
-    events: VecDeque<Event>,
+    events: VecDeque<M::Event>,
     /// Requests whose answers were lost, reported as timeouts at the given time.
     lost: BTreeMap<Timestamp, Vec<RequestId>>,
     /// Requests sent and not yet answered, with their transport timeout (ms).
     in_flight: HashMap<RequestId, u64>,
 }
 
-impl TelegramHarness {
+impl Harness<TelegramBot> {
+    /// A harness with a bot; the API root is pointed at the simulator.
+    ///
+    /// # Panics
+    /// On an invalid flood-control configuration.
+    pub fn bot(sim: SimConfig, config: BotConfig) -> Self {
+        let bot =
+            TelegramBot::new(config.with_api_root(SIM_API_ROOT)).expect("valid bot configuration");
+        Harness::with_machine(sim, bot)
+    }
+}
+
+impl<M: HttpMachine> Harness<M> {
+    /// A harness around any machine (its API root must already point at the simulator).
+    pub fn with_machine(sim: SimConfig, machine: M) -> Self {
+        Harness {
+            client: machine,
+            sim: TelegramSim::new(sim),
+            now: 0,
+            events: VecDeque::new(),
+            lost: BTreeMap::new(),
+            in_flight: HashMap::new(),
+        }
+    }
+}
+
+impl Harness<TelegramClient> {
     /// A harness with a long-polling client (the simulator's token, default settings).
     pub fn polling(sim: SimConfig) -> Self {
         let token = sim.token.clone();
@@ -54,19 +164,14 @@ impl TelegramHarness {
 
     /// A harness with the given client settings; the API root is pointed at the simulator.
     pub fn new(sim: SimConfig, client: ClientConfig) -> Self {
-        TelegramHarness {
-            client: TelegramClient::new(client.with_api_root(SIM_API_ROOT)),
-            sim: TelegramSim::new(sim),
-            now: 0,
-            events: VecDeque::new(),
-            lost: BTreeMap::new(),
-            in_flight: HashMap::new(),
-        }
+        Harness::with_machine(sim, TelegramClient::new(client.with_api_root(SIM_API_ROOT)))
     }
+}
 
+impl<M: HttpMachine> Harness<M> {
     /// Replaces the client, as a restarted process would: the old client's requests are
     /// abandoned (their connections closed) and the new client starts with none in flight.
-    pub fn replace_client(&mut self, client: TelegramClient) {
+    pub fn replace_client(&mut self, client: M) {
         for id in self.in_flight.keys() {
             self.sim.cancel_request(id.0);
         }
@@ -82,26 +187,24 @@ impl TelegramHarness {
         let mut moved = false;
         loop {
             let mut progress = false;
-            while let Some(out) = self.client.poll_output() {
+            while let Some(out) = self.client.next_step() {
                 progress = true;
                 match out {
-                    Output::Http { id, request } => {
+                    Step::Http(id, request) => {
                         let timeout = request.timeout_ms.unwrap_or(DEFAULT_TRANSPORT_TIMEOUT_MS);
                         self.in_flight.insert(id, timeout);
                         self.sim
                             .handle_request(self.now, id.0, &request)
                             .expect("request ids are fresh");
                     }
-                    Output::Abort { id } => {
+                    Step::Abort(id) => {
                         if self.in_flight.contains_key(&id) {
                             self.sim.cancel_request(id.0);
                             self.answered(id);
-                            self.client
-                                .handle_http_error(self.now, id, HttpErrorKind::Aborted)
-                                .expect("aborted id is pending");
+                            self.client.on_error(self.now, id, HttpErrorKind::Aborted);
                         }
                     }
-                    Output::Event(e) => self.events.push_back(e),
+                    Step::Other(e) => self.events.push_back(e),
                 }
             }
             while let Some((key, reply)) = self.sim.poll_response() {
@@ -115,9 +218,7 @@ impl TelegramHarness {
                 match reply {
                     SimReply::Response(r) => {
                         self.answered(id);
-                        self.client
-                            .handle_http_response(self.now, id, r.status, &r.body)
-                            .expect("the simulator answers issued ids once");
+                        self.client.on_response(self.now, id, r.status, &r.body);
                     }
                     SimReply::Dropped => {
                         // The host would notice when the request's timeout elapses.
@@ -145,7 +246,7 @@ impl TelegramHarness {
     /// When something happens next on its own, if anything.
     pub fn next_deadline(&self) -> Option<Timestamp> {
         [
-            self.client.poll_timeout(),
+            self.client.next_timeout(),
             self.sim.next_event(),
             self.lost.keys().next().copied(),
         ]
@@ -189,21 +290,19 @@ impl TelegramHarness {
 
     fn fire_timers(&mut self) {
         let now = self.now;
-        self.client.handle_timeout(now);
+        self.client.on_timeout(now);
         self.sim.advance(now);
         let due: Vec<Timestamp> = self.lost.range(..=now).map(|(t, _)| *t).collect();
         for t in due {
             for id in self.lost.remove(&t).unwrap_or_default() {
                 self.answered(id);
-                self.client
-                    .handle_http_error(now, id, HttpErrorKind::Timeout)
-                    .expect("lost id is pending");
+                self.client.on_error(now, id, HttpErrorKind::Timeout);
             }
         }
     }
 
     /// The next event, stepping time as needed, within `max_steps` steps.
-    pub fn next_event(&mut self, max_steps: usize) -> Option<Event> {
+    pub fn next_event(&mut self, max_steps: usize) -> Option<M::Event> {
         for _ in 0..max_steps {
             self.pump();
             if let Some(e) = self.events.pop_front() {
@@ -221,8 +320,8 @@ impl TelegramHarness {
     pub fn run_until_event(
         &mut self,
         max_steps: usize,
-        mut pred: impl FnMut(&Event) -> bool,
-    ) -> Option<Event> {
+        mut pred: impl FnMut(&M::Event) -> bool,
+    ) -> Option<M::Event> {
         for _ in 0..max_steps {
             let e = self.next_event(1)?;
             if pred(&e) {
@@ -233,7 +332,7 @@ impl TelegramHarness {
     }
 
     /// Events already received and not yet taken.
-    pub fn take_events(&mut self) -> Vec<Event> {
+    pub fn take_events(&mut self) -> Vec<M::Event> {
         self.pump();
         self.events.drain(..).collect()
     }

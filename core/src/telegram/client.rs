@@ -54,6 +54,11 @@ pub struct PollingConfig {
     pub backoff_max_ms: u64,
     /// Added to the long-poll timeout to make the HTTP timeout (ms).
     pub http_timeout_margin_ms: u64,
+    /// Acknowledge updates only when told: the offset moves with
+    /// [`TelegramClient::acknowledge`] instead of on receipt, and the next poll waits until
+    /// everything received is acknowledged (so the server keeps unhandled updates across a
+    /// crash).
+    pub manual_ack: bool,
 }
 
 impl Default for PollingConfig {
@@ -65,6 +70,7 @@ impl Default for PollingConfig {
             backoff_initial_ms: 500,
             backoff_max_ms: 30_000,
             http_timeout_margin_ms: 10_000,
+            manual_ack: false,
         }
     }
 }
@@ -360,8 +366,14 @@ enum PollState {
     InFlight(RequestId),
     /// Waiting until the time to poll again.
     Waiting(Timestamp),
+    /// A batch was received; the next poll waits for acknowledgement (manual acknowledgement)
+    /// or for the host to lift back-pressure.
+    Held,
     /// Stopping: waiting for the in-flight poll or the confirming call.
     Stopping,
+    /// Stopping with manual acknowledgement: waiting for everything received to be
+    /// acknowledged before confirming.
+    StopDraining,
     /// Stopped (after stop, conflict or a fatal error).
     Stopped,
 }
@@ -383,6 +395,9 @@ pub struct TelegramClient {
     seen: HashSet<i64>,
     seen_order: VecDeque<i64>,
     ordered: Option<OrderedWebhook<Box<Update>>>,
+    /// One past the highest update id received by polling.
+    received: Option<i64>,
+    backpressure: bool,
 }
 
 impl TelegramClient {
@@ -410,6 +425,8 @@ impl TelegramClient {
             seen: HashSet::new(),
             seen_order: VecDeque::new(),
             ordered,
+            received: None,
+            backpressure: false,
         }
     }
 
@@ -449,12 +466,58 @@ impl TelegramClient {
                 self.state = PollState::Stopping;
                 self.out.push_back(Output::Abort { id });
             }
-            PollState::Waiting(_) | PollState::Idle => {
+            PollState::Waiting(_) | PollState::Idle | PollState::Held => {
                 self.state = PollState::Stopping;
                 self.confirm_or_finish();
             }
-            PollState::Stopping | PollState::Stopped => {}
+            PollState::Stopping | PollState::StopDraining | PollState::Stopped => {}
         }
+    }
+
+    /// Moves the offset to `offset` (one past the last handled update id) with
+    /// [`PollingConfig::manual_ack`]; the offset never moves backwards. A held poll is
+    /// issued once everything received is acknowledged.
+    pub fn acknowledge(&mut self, now: Timestamp, offset: i64) {
+        if self.offset.map_or(true, |o| offset > o) {
+            self.offset = Some(offset);
+        }
+        match self.state {
+            PollState::Held if self.may_poll() => self.issue_poll(now),
+            PollState::StopDraining if self.caught_up() => {
+                self.state = PollState::Stopping;
+                self.confirm_or_finish();
+            }
+            _ => {}
+        }
+    }
+
+    /// Holds the next poll while `on` (the host's queue is full); lifting it issues a held
+    /// poll.
+    pub fn set_backpressure(&mut self, now: Timestamp, on: bool) {
+        self.backpressure = on;
+        if self.state == PollState::Held && self.may_poll() {
+            self.issue_poll(now);
+        }
+    }
+
+    /// One past the highest update id received by polling (with manual acknowledgement this
+    /// may be ahead of the offset).
+    pub fn received_through(&self) -> Option<i64> {
+        self.received.max(self.offset)
+    }
+
+    /// Issues a request prepared by the caller (for example by the runtime's action
+    /// translation); its answer arrives as [`Event::Response`] for `method`.
+    pub fn call_prepared(
+        &mut self,
+        _now: Timestamp,
+        method: &'static str,
+        mut request: HttpRequest,
+    ) -> RequestId {
+        if request.timeout_ms.is_none() {
+            request.timeout_ms = Some(self.config.call_timeout_ms);
+        }
+        self.issue(Pending::Call(method), request)
     }
 
     /// Issues a typed call; its answer arrives as [`Event::Response`] with the returned id.
@@ -714,7 +777,28 @@ impl TelegramClient {
         }
     }
 
+    fn manual_ack(&self) -> bool {
+        matches!(&self.config.intake, Intake::Polling(p) if p.manual_ack)
+    }
+
+    /// Everything received is acknowledged.
+    fn caught_up(&self) -> bool {
+        match (self.received, self.offset) {
+            (None, _) => true,
+            (Some(r), Some(o)) => o >= r,
+            (Some(_), None) => false,
+        }
+    }
+
+    fn may_poll(&self) -> bool {
+        !self.backpressure && (!self.manual_ack() || self.caught_up())
+    }
+
     fn confirm_or_finish(&mut self) {
+        if self.manual_ack() && !self.caught_up() {
+            self.state = PollState::StopDraining;
+            return;
+        }
         match self.offset {
             Some(o) => {
                 let mut args = serde_json::Map::new();
@@ -754,8 +838,10 @@ impl TelegramClient {
                 self.take_batch(elements);
                 if stopping {
                     self.confirm_or_finish();
-                } else {
+                } else if self.may_poll() {
                     self.issue_poll(now);
+                } else {
+                    self.state = PollState::Held;
                 }
             }
             Err(error) => {
@@ -826,7 +912,12 @@ impl TelegramClient {
                 });
                 continue;
             }
-            self.offset = Some(id.saturating_add(1));
+            if self.manual_ack() {
+                let next = id.saturating_add(1);
+                self.received = Some(self.received.map_or(next, |r| r.max(next)));
+            } else {
+                self.offset = Some(id.saturating_add(1));
+            }
             if !self.remember(id) {
                 self.emit(Event::Dropped {
                     update_id: id,
