@@ -166,8 +166,7 @@ pub struct Exported {
 }
 
 /// A fast multiplicative hasher for the dispatcher's internal tables, whose keys are ids it
-/// allocates itself or platform ids (not attacker-chosen strings: lane keys are hashed with
-/// SipHash first).
+/// allocates itself and ids or chat keys assigned by the platform (not chosen by senders).
 #[derive(Debug, Default, Clone, Copy)]
 struct FastHasher(u64);
 
@@ -532,7 +531,8 @@ impl Dispatcher {
     // ---- internals ----
 
     fn lane_for(&mut self, key: &str) -> usize {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        // Chat keys are assigned by the platform, not chosen by senders: a fast hash will do.
+        let mut hasher = FastHasher::default();
         std::hash::Hash::hash(key, &mut hasher);
         let hash = std::hash::Hasher::finish(&hasher);
         if let Some(&i) = self.lane_index.get(&hash) {

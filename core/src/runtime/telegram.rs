@@ -79,7 +79,6 @@ use crate::telegram::types::{
 use crate::telegram::{ChatId, InputFile, Upload};
 use serde::Deserialize;
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 // ---------------------------------------------------------------------------------------------
@@ -132,7 +131,7 @@ pub fn event_from_update(update: Box<Update>) -> Event {
     let update_id = update.update_id;
     Event {
         platform: Platform::Telegram,
-        id: update_id.to_string(),
+        id: int_string(update_id),
         seq: Some(update_id),
         kind: parts.kind,
         platform_kind: static_kind_name(update.kind.name()),
@@ -309,10 +308,17 @@ fn member_parts(u: &ChatMemberUpdated) -> Parts {
 
 /// `"telegram:<id>"`.
 fn key(id: i64) -> String {
-    let mut s = String::with_capacity(30);
+    let mut buf = itoa::Buffer::new();
+    let digits = buf.format(id);
+    let mut s = String::with_capacity(9 + digits.len());
     s.push_str("telegram:");
-    let _ = write!(s, "{id}");
+    s.push_str(digits);
     s
+}
+
+/// An integer as a string, without the formatting machinery.
+fn int_string(n: i64) -> String {
+    itoa::Buffer::new().format(n).to_owned()
 }
 
 fn chat_of(c: &TgChat) -> Chat {
@@ -353,7 +359,7 @@ fn user_of(u: &TgUser) -> User {
 fn in_chat(chat: &Option<Chat>, id: i64) -> MessageKey {
     MessageKey::InChat {
         chat: chat.as_ref().map(|c| c.key.clone()).unwrap_or_default(),
-        id: id.to_string(),
+        id: int_string(id),
     }
 }
 
