@@ -1124,16 +1124,11 @@ mod tests {
     }
 
     /// A tiny deterministic generator for the property test.
-    struct XorShift(u64);
+    struct TestRng(crate::io::SeededRng);
 
-    impl XorShift {
+    impl TestRng {
         fn next(&mut self) -> u64 {
-            let mut x = self.0;
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            self.0 = x;
-            x
+            self.0.next_u64()
         }
 
         fn below(&mut self, n: u64) -> u64 {
@@ -1167,7 +1162,9 @@ mod tests {
         let mut total_releases = 0;
         let mut total_retries = 0;
         for seed in 1..=40u64 {
-            let mut rng = XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+            let mut rng = TestRng(crate::io::SeededRng::new(
+                seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            ));
             let config = FloodConfig {
                 per_chat: Budget::new(1 + rng.below(3) as u32, 1 + rng.below(2_000)),
                 per_group: Budget::new(1 + rng.below(5) as u32, 1 + rng.below(10_000)),

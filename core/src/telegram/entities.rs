@@ -3072,7 +3072,7 @@ mod tests {
                 let _ = parse_html(&sample[..end]);
             }
         }
-        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        let mut rng = TestRng(crate::io::SeededRng::new(0x9e37_79b9_7f4a_7c15));
         let alphabet: Vec<char> = "_*[]()~`>#+-=|{}.!\\\n\r <>&;#x/\"'=abtgpre😀"
             .chars()
             .collect();
@@ -3207,17 +3207,12 @@ mod tests {
         }
     }
 
-    /// A tiny deterministic generator (xorshift64).
-    struct XorShift(u64);
+    /// A tiny deterministic generator over the crate's seeded one.
+    struct TestRng(crate::io::SeededRng);
 
-    impl XorShift {
+    impl TestRng {
         fn next(&mut self) -> u64 {
-            let mut x = self.0;
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            self.0 = x;
-            x
+            self.0.next_u64()
         }
 
         fn below(&mut self, n: usize) -> usize {
@@ -3310,7 +3305,7 @@ mod tests {
     /// Fills `[lo, hi)` (UTF-16 units, at char boundaries from `cuts`) with a random tree of
     /// formatting entities that may nest under `ancestors`.
     fn gen_tree(
-        rng: &mut XorShift,
+        rng: &mut TestRng,
         cuts: &[usize],
         lo: usize,
         hi: usize,
@@ -3369,7 +3364,7 @@ mod tests {
         }
     }
 
-    fn gen_case(rng: &mut XorShift) -> (String, Vec<Entity>, Vec<Entity>) {
+    fn gen_case(rng: &mut TestRng) -> (String, Vec<Entity>, Vec<Entity>) {
         let lines: Vec<String> = (0..1 + rng.below(3))
             .map(|_| (0..1 + rng.below(6)).map(|_| *rng.pick(PIECES)).collect())
             .collect();
@@ -3463,7 +3458,7 @@ mod tests {
 
     #[test]
     fn round_trip_random_entity_trees() {
-        let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+        let mut rng = TestRng(crate::io::SeededRng::new(0x2545_f491_4f6c_dd1d));
         let mut with_quote = 0;
         let mut deep = 0;
         for _ in 0..3000 {
@@ -3501,7 +3496,7 @@ mod tests {
             "expandable_blockquote",
             "mention",
         ];
-        let mut rng = XorShift(0x5851_f42d_4c95_7f2d);
+        let mut rng = TestRng(crate::io::SeededRng::new(0x5851_f42d_4c95_7f2d));
         for _ in 0..3000 {
             let text: String = (0..rng.below(12))
                 .map(|_| {

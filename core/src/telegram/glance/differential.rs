@@ -351,17 +351,12 @@ fn check(bytes: &[u8], tally: &mut Tally) {
 // Mutations
 // ---------------------------------------------------------------------------------------------
 
-/// A xorshift64 generator: small, seeded, reproducible.
-struct XorShift(u64);
+/// A small, seeded, reproducible generator over the crate's seeded one.
+struct TestRng(crate::io::SeededRng);
 
-impl XorShift {
+impl TestRng {
     fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
+        self.0.next_u64()
     }
 
     fn below(&mut self, n: usize) -> usize {
@@ -579,7 +574,7 @@ fn nested(open: &str, close: &str, depth: usize) -> String {
 }
 
 /// All mutations of one update, fed to `each`.
-fn mutations(line: &[u8], rng: &mut XorShift, mut each: impl FnMut(&[u8])) {
+fn mutations(line: &[u8], rng: &mut TestRng, mut each: impl FnMut(&[u8])) {
     each(line);
     // Truncation at every byte.
     for end in 0..line.len() {
@@ -783,7 +778,7 @@ fn the_fixture_is_realistic_and_glances() {
 #[test]
 fn glance_agrees_with_serde_json_on_mutated_updates() {
     let mut tally = Tally::default();
-    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let mut rng = TestRng(crate::io::SeededRng::new(0x9E37_79B9_7F4A_7C15));
     for input in edge_cases() {
         check(&input, &mut tally);
     }
