@@ -35,7 +35,7 @@ heading = @printf '\n==> %s\n' $(1)
 	fuzz-build demo coverage bench header codegen sim tool-versions cbindgen-version
 
 help:
-	@echo "make demo        run the example echo bot against the embedded Telegram simulator"
+	@echo "make demo        run the example bot on the embedded Telegram and TrueConf simulators"
 	@echo "make test        run every check CI runs"
 	@echo "make coverage    print which Telegram Bot API methods and types are covered"
 	@echo "make bench       run the benchmarks (bench/run.sh)"
@@ -45,10 +45,12 @@ help:
 	@echo
 	@echo "Checks run by 'make test', each also a target:"
 	@echo "  fmt-check clippy codegen-check test-rust coverage doc c-smoke header-check wasm fuzz-build"
+	@echo "  trueconf-peer (python-trueconf-bot, TrueConf's Python client, against botwire-sim)"
 
 # Cheapest checks first, so a formatting slip fails in seconds; the dev build made by
 # test-rust is reused by c-smoke.
-test: fmt-check codegen-check clippy test-rust coverage doc c-smoke header-check wasm fuzz-build
+test: fmt-check codegen-check clippy test-rust coverage doc c-smoke header-check wasm fuzz-build \
+	trueconf-peer
 	$(call heading,"all checks passed")
 
 fmt-check:
@@ -97,8 +99,17 @@ fuzz-build:
 	$(call heading,"fuzz targets build")
 	cd core && $(CARGO) fuzz build --dev --sanitizer none
 
+# TrueConf's own Python client (python-trueconf-bot 1.5.x, unmodified) as the reference peer
+# of botwire's TrueConf simulator: a bot logs in (password and OAuth), echoes a message,
+# reconnects, copies a file back and calls most API methods (tests/trueconf-peer/run.py).
+trueconf-peer:
+	$(call heading,"TrueConf peer check: python-trueconf-bot against botwire-sim")
+	$(CARGO) build -q -p botwire-sim
+	python3 tests/trueconf-peer/run.py "$(TARGET_DIR)/debug/botwire-sim"
+
+# PLATFORM=telegram or PLATFORM=trueconf runs one of them (both by default).
 demo:
-	$(CARGO) run -q -p botwire-core --example echo_bot
+	$(CARGO) run -q -p botwire-core --example runtime_bot -- $(PLATFORM)
 
 coverage:
 	$(call heading,"Telegram Bot API coverage")

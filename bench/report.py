@@ -138,6 +138,40 @@ counted by a counting allocator (requested sizes), the users' state subtracted.
     return "".join(parts)
 
 
+def trueconf_section():
+    """The "TrueConf" section: frames per second through the session and the bot."""
+    try:
+        bot_ns, _ = estimate_ns("trueconf", "bot")
+        session_ns, _ = estimate_ns("trueconf", "session")
+        value_ns, _ = estimate_ns("trueconf", "value_parse")
+    except OSError:
+        return ""
+    mix_path = os.path.join("target", "trueconf_bench_mix.json")
+    with open(mix_path) as f:
+        mix = json.load(f)
+    n = mix["frames"]
+    kinds = ", ".join(f"{k} {v}" for k, v in mix["mix"].items())
+    rows = []
+    for label, ns in [
+        ("bot: parse, acknowledge, typed event, shared model, dispatcher", bot_ns),
+        ("session: parse, acknowledge, typed event", session_ns),
+        ("`serde_json::Value` parse of each frame (for scale)", value_ns),
+    ]:
+        rows.append(f"| {label} | {n / (ns * 1e-9):,.0f} | {ns / n:,.0f} |")
+    return f"""
+## TrueConf frames (one core, native)
+
+`cargo bench -p botwire-core --bench trueconf`: {n:,} server frames over {mix['chats']} chats,
+generated in the benchmark (`core/benches/trueconf.rs`) with this mix: {kinds}. Each frame is
+fed to a connected state machine as the host would (`handle_ws_frame`), its outputs drained:
+the acknowledgement frame, and for the bot the `Dispatch`, completed at once.
+
+| path | frames/s | ns/frame |
+|---|---:|---:|
+{chr(10).join(rows)}
+"""
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", required=True)
@@ -187,6 +221,7 @@ Ratios (measured in the same run):
 """
     out += flood_section(os.path.join("target", "flood.json"))
     out += runtime_section(n)
+    out += trueconf_section()
     with open(args.out, "w") as f:
         f.write(out)
 

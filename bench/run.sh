@@ -9,6 +9,7 @@ if [ ! -f "$corpus/updates.jsonl" ]; then
   python3 bench/telegram_corpus.py -n "$n" --seed 42 --out "$corpus" --spec core/spec/telegram/api.json
 fi
 BOTWIRE_CORPUS="$PWD/$corpus" cargo bench -p botwire-core --bench telegram
+cargo bench -p botwire-core --bench trueconf
 cargo run --release -q -p botwire-core --example flood_bench -- target/flood.json
 cargo run --release -q -p botwire-core --example conversation_memory | tee target/conversation_memory.txt
 python3 bench/report.py --corpus "$corpus" --out bench/RESULTS.md

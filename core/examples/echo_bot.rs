@@ -2,7 +2,7 @@
 //! answers `/start`, and shows an inline keyboard whose buttons edit the message.
 //! Prints the conversation as the simulator saw it.
 //!
-//! Run: `cargo run -p botwire-core --example echo_bot` (or `make demo`).
+//! Run: `cargo run -p botwire-core --example echo_bot`.
 
 use botwire_core::sim::harness::TelegramHarness;
 use botwire_core::sim::telegram::{SimConfig, SimUser, TranscriptEntry};

@@ -73,9 +73,14 @@ impl HttpRequest {
         find_header(&self.headers, name)
     }
 
-    /// The URL with every `/bot<token>` path segment replaced by `/bot<redacted>`, for logs.
+    /// The URL for logs: every `/bot<token>` path segment becomes `/bot<redacted>` and the
+    /// query, which can carry a credential (TrueConf download URLs), becomes `?<redacted>`.
     pub fn redacted_url(&self) -> String {
-        redact_bot_token(&self.url)
+        let url = redact_bot_token(&self.url);
+        match url.find('?') {
+            Some(i) => format!("{}?<redacted>", &url[..i]),
+            None => url,
+        }
     }
 }
 
@@ -237,6 +242,19 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redacted_urls_hide_queries() {
+        let request = HttpRequest {
+            method: HttpMethod::Get,
+            url: "http://h:4309/files/abc?token=Zx81kq".into(),
+            headers: vec![],
+            body: vec![],
+            timeout_ms: None,
+        };
+        assert_eq!(request.redacted_url(), "http://h:4309/files/abc?<redacted>");
+        assert!(!format!("{request:?}").contains("Zx81kq"));
+    }
 
     #[test]
     fn redacts_tokens_in_urls() {

@@ -93,3 +93,4 @@ pub mod io;
 pub mod runtime;
 pub mod sim;
 pub mod telegram;
+pub mod trueconf;

@@ -28,7 +28,7 @@ use super::dispatcher::{DeadLetter, DispatchError, DispatchId, Dispatcher, Dispa
 use super::flood::{ChatClass, FloodConfig, FloodControl, FloodError, RetryScope, SendId};
 use super::model::{Action, ActionError, Event};
 use super::telegram::{event_from_update, translate, TelegramCall};
-use crate::io::{HttpErrorKind, HttpRequest, RequestId, Timestamp};
+use crate::io::{ConnId, HttpErrorKind, HttpRequest, RequestId, Timestamp};
 use crate::telegram::client::{
     self, ClientConfig, ContractError, Cursor, Intake, TelegramClient, WebhookReply,
 };
@@ -102,6 +102,9 @@ pub enum ActionFailure {
     /// The request did not get an answer.
     #[error("transport failure: {0:?}")]
     Transport(HttpErrorKind),
+    /// TrueConf refused it, or it got no answer.
+    #[error("{0}")]
+    TrueConf(crate::trueconf::TrueConfError),
 }
 
 /// Why [`TelegramBot::act`] refused an action (nothing was queued).
@@ -132,6 +135,32 @@ pub enum BotOutput {
         /// The request.
         id: RequestId,
     },
+    /// Open a WebSocket (TrueConf) and report it opened or closed.
+    WsOpen {
+        /// The connection's id.
+        conn: ConnId,
+        /// `ws://` or `wss://` URL.
+        url: String,
+        /// Subprotocols to offer; empty for none.
+        protocols: Vec<String>,
+    },
+    /// Send a text frame on a WebSocket.
+    WsSend {
+        /// The connection.
+        conn: ConnId,
+        /// The frame.
+        text: String,
+    },
+    /// Send a WebSocket ping and report the pong.
+    WsPing {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// Close a WebSocket.
+    WsClose {
+        /// The connection.
+        conn: ConnId,
+    },
     /// Run the handler for `event`; then [`TelegramBot::complete`] or [`TelegramBot::fail`].
     Dispatch {
         /// The id to report.
@@ -153,6 +182,9 @@ pub enum BotOutput {
     /// Something about intake the host may want to log (polling paused, conflict, fatal
     /// token error, dropped or malformed updates).
     Notice(client::Event),
+    /// Something about the TrueConf session the host may want to log or use (connected,
+    /// disconnected, malformed frames, answers to calls made directly on the session).
+    TrueConf(crate::trueconf::session::SessionEvent),
     /// The bot stopped gracefully: intake stopped, every handler and action finished, the
     /// cursor confirmed. Store [`TelegramBot::export_state`] to resume later.
     Stopped {

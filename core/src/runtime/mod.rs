@@ -14,6 +14,8 @@
 //! - [`helpers`]: telepot's `Sender`, `Administrator` and `Editor` on top of actions.
 //! - [`telegram`]: the Telegram adapter (updates to events, actions to requests).
 //! - [`bot`]: all of it wired to the Telegram client.
+//! - [`trueconf`] and [`trueconf_bot`]: the TrueConf adapter and the same wiring on the
+//!   TrueConf session, with the same outputs.
 //!
 //! # An example bot
 //!
@@ -100,3 +102,5 @@ pub mod model;
 pub mod router;
 pub mod storage;
 pub mod telegram;
+pub mod trueconf;
+pub mod trueconf_bot;

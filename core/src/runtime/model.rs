@@ -271,8 +271,27 @@ impl MessageKey {
 pub enum Payload {
     /// A Telegram update.
     Telegram(Box<crate::telegram::types::Update>),
+    /// A TrueConf server event.
+    TrueConf(Box<TrueConfPayload>),
     /// Any other platform's event as JSON.
     Json(Box<serde_json::Value>),
+}
+
+/// A TrueConf server event as the runtime keeps it: typed, and as received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrueConfPayload {
+    /// The typed event.
+    pub event: crate::trueconf::events::ServerEvent,
+    /// The frame's payload as received (JSON text).
+    pub raw: String,
+}
+
+impl TrueConfPayload {
+    /// `{"method": …, "payload": …}`, the form stored in exported states.
+    pub fn to_json(&self) -> serde_json::Value {
+        let payload = serde_json::from_str(&self.raw).unwrap_or(serde_json::Value::Null);
+        serde_json::json!({"method": self.event.method(), "payload": payload})
+    }
 }
 
 impl Payload {
@@ -280,14 +299,23 @@ impl Payload {
     pub fn telegram(&self) -> Option<&crate::telegram::types::Update> {
         match self {
             Payload::Telegram(u) => Some(u),
-            Payload::Json(_) => None,
+            _ => None,
         }
     }
 
-    /// The payload as JSON.
+    /// The TrueConf event, if this is one.
+    pub fn trueconf(&self) -> Option<&TrueConfPayload> {
+        match self {
+            Payload::TrueConf(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The payload as JSON (a TrueConf event as `{"method": …, "payload": …}`).
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             Payload::Telegram(u) => serde_json::to_value(u).unwrap_or(serde_json::Value::Null),
+            Payload::TrueConf(p) => p.to_json(),
             Payload::Json(v) => (**v).clone(),
         }
     }
@@ -342,6 +370,11 @@ impl Event {
     /// The Telegram update, when the event came from Telegram.
     pub fn telegram(&self) -> Option<&crate::telegram::types::Update> {
         self.payload.telegram()
+    }
+
+    /// The TrueConf event, when the event came from TrueConf.
+    pub fn trueconf(&self) -> Option<&crate::trueconf::events::ServerEvent> {
+        self.payload.trueconf().map(|p| &p.event)
     }
 
     /// A summary as JSON (the payload included under `"payload"`), for bindings and logs.
@@ -898,6 +931,7 @@ impl Capabilities {
 pub fn capabilities(platform: Platform) -> Option<Capabilities> {
     match platform {
         Platform::Telegram => Some(super::telegram::CAPABILITIES),
-        Platform::TrueConf | Platform::Stream | Platform::Teamwire => None,
+        Platform::TrueConf => Some(super::trueconf::CAPABILITIES),
+        Platform::Stream | Platform::Teamwire => None,
     }
 }

@@ -4,3 +4,5 @@
 
 pub mod harness;
 pub mod telegram;
+pub mod trueconf;
+pub mod trueconf_harness;

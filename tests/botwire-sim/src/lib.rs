@@ -1,7 +1,8 @@
 //! `botwire-sim`: serves botwire-core's in-memory Telegram Bot API
 //! ([`TelegramSim`]) over real HTTP on loopback, so bots and test programs in any language
 //! can talk to it, plus a small JSON control API under `/control/` to play the users, inject
-//! faults and read what the bot did (see `README.md` beside this crate).
+//! faults and read what the bot did (see `README.md` beside this crate). The [`trueconf`]
+//! module does the same for botwire-core's TrueConf server simulator, WebSocket included.
 //!
 //! The simulator's virtual clock is the real time elapsed since [`serve`] started, in
 //! milliseconds. A timer task wakes held long polls and webhook redeliveries at the
@@ -20,6 +21,7 @@
 
 mod control;
 mod http;
+pub mod trueconf;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
