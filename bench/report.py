@@ -151,6 +151,7 @@ def trueconf_section():
         mix = json.load(f)
     n = mix["frames"]
     kinds = ", ".join(f"{k} {v}" for k, v in mix["mix"].items())
+    size = f" ({mix['bytes'] / n:,.0f} bytes a frame on average)" if "bytes" in mix else ""
     rows = []
     for label, ns in [
         ("bot: parse, acknowledge, typed event, shared model, dispatcher", bot_ns),
@@ -161,8 +162,8 @@ def trueconf_section():
     return f"""
 ## TrueConf frames (one core, native)
 
-`cargo bench -p botwire-core --bench trueconf`: {n:,} server frames over {mix['chats']} chats,
-generated in the benchmark (`core/benches/trueconf.rs`) with this mix: {kinds}. Each frame is
+`cargo bench -p botwire-core --bench trueconf`: {n:,} server frames{size} over {mix['chats']}
+chats, generated in the benchmark (`core/benches/trueconf.rs`) with this mix: {kinds}. Each frame is
 fed to a connected state machine as the host would (`handle_ws_frame`), its outputs drained:
 the acknowledgement frame, and for the bot the `Dispatch`, completed at once.
 

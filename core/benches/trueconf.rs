@@ -213,13 +213,13 @@ fn connected_session() -> (TrueConfSession, ConnId, u64) {
     (h.machine, conn, now)
 }
 
-fn write_mix(counts: &[(&str, usize)]) {
+fn write_mix(counts: &[(&str, usize)], bytes: usize) {
     let entries: Vec<String> = counts
         .iter()
         .map(|(k, n)| format!(r#""{k}":{n}"#))
         .collect();
     let json = format!(
-        r#"{{"frames":{FRAMES},"chats":{CHATS},"mix":{{{}}}}}"#,
+        r#"{{"frames":{FRAMES},"bytes":{bytes},"chats":{CHATS},"mix":{{{}}}}}"#,
         entries.join(",")
     );
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
@@ -229,8 +229,8 @@ fn write_mix(counts: &[(&str, usize)]) {
 
 fn bench(c: &mut Criterion) {
     let (first, counts) = corpus(0);
-    write_mix(&counts);
     let bytes: usize = first.iter().map(String::len).sum();
+    write_mix(&counts, bytes);
     let mut g = c.benchmark_group("trueconf");
     g.throughput(Throughput::Elements(FRAMES as u64));
     g.sample_size(20);
