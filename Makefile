@@ -15,6 +15,8 @@ CBINDGEN ?= cbindgen
 # Pinned tools: .ci/run installs exactly these (it reads them with `make tool-versions`).
 CBINDGEN_VERSION ?= 0.29.2
 CARGO_FUZZ_VERSION ?= 0.13.2
+# The same version as the `wasm-bindgen` crate pinned in bindings-wasm/Cargo.toml.
+WASM_BINDGEN_VERSION ?= 0.2.130
 WASM_TARGET := wasm32-unknown-unknown
 SIM_PORT ?= 8081
 
@@ -35,7 +37,8 @@ heading = @printf '\n==> %s\n' $(1)
 	fuzz-build demo coverage bench header codegen sim tool-versions cbindgen-version
 
 help:
-	@echo "make demo        run the example bot on the embedded Telegram and TrueConf simulators"
+	@echo "make demo        build the npm package and serve the web demo (prints the URL)"
+	@echo "make demo-cli    run the example bot on the embedded Telegram and TrueConf simulators"
 	@echo "make test        run every check CI runs"
 	@echo "make coverage    print which Telegram Bot API methods and types are covered"
 	@echo "make bench       run the benchmarks (bench/run.sh)"
@@ -46,11 +49,13 @@ help:
 	@echo "Checks run by 'make test', each also a target:"
 	@echo "  fmt-check clippy codegen-check test-rust coverage doc c-smoke header-check wasm fuzz-build"
 	@echo "  trueconf-peer (python-trueconf-bot, TrueConf's Python client, against botwire-sim)"
+	@echo "  types-check npm-test npm-smoke browser-test (the npm package: tsc on its declarations,"
+	@echo "  node --test, against telegram-test-api, the web demo in headless Chromium)"
 
 # Cheapest checks first, so a formatting slip fails in seconds; the dev build made by
 # test-rust is reused by c-smoke.
 test: fmt-check codegen-check clippy test-rust coverage doc c-smoke header-check wasm fuzz-build \
-	trueconf-peer
+	trueconf-peer types-check npm-test npm-smoke browser-test
 	$(call heading,"all checks passed")
 
 fmt-check:
@@ -107,8 +112,16 @@ trueconf-peer:
 	$(CARGO) build -q -p botwire-sim
 	python3 tests/trueconf-peer/run.py "$(TARGET_DIR)/debug/botwire-sim"
 
-# PLATFORM=telegram or PLATFORM=trueconf runs one of them (both by default).
-demo:
+# The npm package's TypeScript declarations (bindings-wasm/types/) compile under `tsc --noEmit`
+# with the pinned TypeScript of bindings-wasm/types-test/package.json (installed by `npm ci`).
+.PHONY: types-check
+types-check:
+	$(call heading,"TypeScript declarations: tsc --noEmit")
+	bash bindings-wasm/types-test/run.sh
+
+# The runtime's example bot in the terminal, on the embedded simulators. PLATFORM=telegram or
+# PLATFORM=trueconf runs one of them (both by default).
+demo-cli:
 	$(CARGO) run -q -p botwire-core --example runtime_bot -- $(PLATFORM)
 
 coverage:
@@ -130,6 +143,7 @@ sim:
 tool-versions:
 	@echo "CBINDGEN_VERSION=$(CBINDGEN_VERSION)"
 	@echo "CARGO_FUZZ_VERSION=$(CARGO_FUZZ_VERSION)"
+	@echo "WASM_BINDGEN_VERSION=$(WASM_BINDGEN_VERSION)"
 
 cbindgen-version:
 	@found=$$($(CBINDGEN) --version 2>/dev/null || echo none); \
@@ -138,3 +152,42 @@ cbindgen-version:
 			"cargo install cbindgen --version $(CBINDGEN_VERSION)" >&2; \
 		exit 1; \
 	fi
+
+# The npm package (bindings-wasm/): the WebAssembly module and its JS glue in
+# bindings-wasm/pkg/, made by the wasm-bindgen-cli of the pinned wasm-bindgen version.
+.PHONY: npm-build npm-test
+npm-build:
+	$(call heading,"npm package: build bindings-wasm/pkg")
+	CARGO="$(CARGO)" bash bindings-wasm/build.sh
+
+# Its tests (node --test): Telegram and TrueConf bots against botwire-sim, the in-package
+# simulator, and `npm pack` installed into a fresh project.
+npm-test: npm-build
+	$(call heading,"npm package: node --test")
+	$(CARGO) build -q -p botwire-sim
+	cd bindings-wasm && npm install --no-audit --no-fund --no-package-lock
+	cd bindings-wasm && BOTWIRE_SIM="$(TARGET_DIR)/debug/botwire-sim" \
+		node --test --test-concurrency=1 test/*.test.mjs
+
+# The package against telegram-test-api, a third-party fake Bot API server (tests/npm-smoke/).
+.PHONY: npm-smoke
+npm-smoke: npm-build
+	$(call heading,"npm package: smoke test against telegram-test-api")
+	if [ ! -d tests/npm-smoke/node_modules ]; then \
+		cd tests/npm-smoke && npm install --no-audit --no-fund --no-package-lock; \
+	fi
+	node --test tests/npm-smoke/smoke.test.mjs
+
+# The web demo (web-demo/): builds the npm package, then serves the page and the package on
+# 127.0.0.1 and prints the URL (PORT=8080 for a fixed port; Ctrl-C stops it).
+.PHONY: demo-cli browser-test
+demo: npm-build
+	node web-demo/serve.mjs $(PORT)
+
+# The web demo in headless Chromium (/usr/bin/chromium, or CHROMIUM=path) driven by the pinned
+# playwright-core of web-demo/test/package.json; the screenshot goes to target/web-demo.png.
+browser-test: npm-build
+	$(call heading,"web demo: browser test in headless Chromium")
+	cd web-demo/test && { [ -d node_modules/playwright-core ] || \
+		npm install --no-audit --no-fund --no-package-lock; }
+	cd web-demo && node --test test/browser.test.mjs

@@ -173,6 +173,81 @@ the acknowledgement frame, and for the bot the `Dispatch`, completed at once.
 """
 
 
+def npm_section(path):
+    """The "npm package" section from bench/npm/size.mjs and bench/npm/throughput.mjs's JSON."""
+    if not os.path.exists(path):
+        return ""
+    with open(path) as f:
+        data = json.load(f)
+    kb = lambda n: f"{n / 1024:,.1f} KB"
+    change = lambda a, b: f"{(a - b) / a * 100:.1f}% smaller" if b <= a else f"{(b - a) / a * 100:.1f}% larger"
+    parts = ["""
+## npm package
+"""]
+    size = data.get("size")
+    if size:
+        rows = [f"| `{f['file']}` | {kb(f['bytes'])} | {kb(f['gzip'])} |" for f in size["files"]]
+        total = size["total"]
+        target = size["target_gzip_bytes"]
+        opt = size.get("wasm_opt", {})
+        if "bytes" in opt:
+            wasm = size["wasm"]
+            opt_line = (
+                f"`wasm-opt -Oz` ({opt['version']}) on the module, for information (the build does not run it): "
+                f"{kb(wasm['bytes'])} to {kb(opt['bytes'])} raw ({change(wasm['bytes'], opt['bytes'])}), "
+                f"{kb(wasm['gzip'])} to {kb(opt['gzip'])} gzipped ({change(wasm['gzip'], opt['gzip'])})."
+            )
+        elif opt.get("available"):
+            opt_line = f"`wasm-opt -Oz` failed: {opt.get('error', 'unknown error')}."
+        else:
+            opt_line = "`wasm-opt` (binaryen) was not on PATH; its saving is not measured."
+        met = total["gzip"] <= target
+        parts.append(f"""
+`node bench/npm/size.mjs`: every file the package's `files` list ships (and package.json), raw
+and gzipped with node:zlib at level 9 (`{size['package']}`).
+
+| file | raw | gzip |
+|---|---:|---:|
+{chr(10).join(rows)}
+| **everything shipped** | **{kb(total['bytes'])}** | **{kb(total['gzip'])}** |
+
+{opt_line}
+
+| target | measured | met |
+|---|---:|:---:|
+| at most {kb(target)} gzipped for everything shipped | {kb(total['gzip'])} | {'yes' if met else 'NO'} |
+| the WebAssembly module alone, gzipped (for information) | {kb(size['wasm']['gzip'])} | |
+""")
+    tp = data.get("throughput")
+    if tp:
+        rows = []
+        for key, c in tp["contenders"].items():
+            rows.append(
+                f"| {c['label']} | {c['updates_per_s']:,.0f} | {1e6 / c['updates_per_s']:,.1f} | {c['ratio_vs_grammy']:.2f}x | {c['handled']:,} |"
+            )
+        public = tp["contenders"]["botwire_webhook"]["ratio_vs_grammy"]
+        parts.append(f"""
+`node bench/npm/throughput.mjs` ({tp['node']}, grammY {tp['grammy']}): the {tp['updates']:,} updates of the
+corpus, each from its JSON text to a JS handler that awaits its outgoing call (`/start`
+replies, callback queries are answered, text messages and channel posts are echoed); a run
+ends when every handler has settled. Outgoing calls are swallowed: grammY's by an API
+transformer answering `{{ ok: true, result: true }}` (no request built); botwire's by a `fetch`
+answering from memory (the runtime builds each request and decodes each answer). botwire has
+no public entry taking an update, so it is fed through `bot.webhookHandler()` with a fetch
+`Request` per update, and, for scale, through the internal `handleWebhook` that handler calls.
+In one process, runs alternating; median of {tp['runs']} after a warm-up run each.
+
+| path | updates/s | µs/update | vs grammY | handlers run |
+|---|---:|---:|---:|---:|
+{chr(10).join(rows)}
+
+| target | measured | met |
+|---|---:|:---:|
+| the public path at least as fast as grammY (ratio of updates/s) | {public:.2f}x | {'yes' if public >= 1 else 'NO'} |
+""")
+    return "".join(parts)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", required=True)
@@ -223,6 +298,7 @@ Ratios (measured in the same run):
     out += flood_section(os.path.join("target", "flood.json"))
     out += runtime_section(n)
     out += trueconf_section()
+    out += npm_section(os.path.join("target", "npm_bench.json"))
     with open(args.out, "w") as f:
         f.write(out)
 

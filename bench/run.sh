@@ -12,5 +12,12 @@ BOTWIRE_CORPUS="$PWD/$corpus" cargo bench -p botwire-core --bench telegram
 cargo bench -p botwire-core --bench trueconf
 cargo run --release -q -p botwire-core --example flood_bench -- target/flood.json
 cargo run --release -q -p botwire-core --example conversation_memory | tee target/conversation_memory.txt
+# The npm package beside grammY (bench/npm/): sizes, then throughput on the same corpus.
+make npm-build
+if [ ! -d bench/npm/node_modules ]; then
+  (cd bench/npm && npm install --no-audit --no-fund --no-package-lock)
+fi
+node bench/npm/size.mjs target/npm_bench.json
+node bench/npm/throughput.mjs "$corpus" target/npm_bench.json
 python3 bench/report.py --corpus "$corpus" --out bench/RESULTS.md
 cat bench/RESULTS.md

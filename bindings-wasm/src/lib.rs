@@ -1,8 +1,13 @@
 //! botwire for JavaScript (the npm package `botwire`), built with wasm-bindgen.
 //!
-//! This first version exposes the Telegram client's pull interface and the codec functions;
-//! the package around it (TypeScript types, the `fetch` driver, the webhook handler for
-//! fetch-handler runtimes) comes later. From JS:
+//! Two layers are exported:
+//!
+//! - [`bot::WasmBot`], the engine under the package's `Bot` class (`js/bot.js`): the bot
+//!   runtime (Telegram or TrueConf), its router and conversations, and the I/O driver that
+//!   serves them with `fetch`, `WebSocket` and `setTimeout` of the host. Options are checked
+//!   in [`options`]; the machine and the JSON shapes handed to JavaScript are in [`machine`].
+//! - [`TelegramClient`] and the codec functions, the Telegram client's pull interface for
+//!   hosts that drive the sans-IO loop themselves:
 //!
 //! ```js
 //! const client = new TelegramClient({ token, apiRoot: "http://127.0.0.1:8081" });
@@ -21,8 +26,11 @@
 //! library). Every method throws an `Error` with a message on invalid input.
 
 // The JSON shapes of outputs are shared with the C library, so both bindings agree.
+pub mod bot;
 #[path = "../../bindings-c/src/json.rs"]
 mod json;
+pub mod machine;
+pub mod options;
 pub mod session;
 
 use session::{whole_number, Session};

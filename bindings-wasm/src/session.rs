@@ -59,7 +59,11 @@ pub struct WebhookOptions {
 }
 
 impl ClientOptions {
-    fn into_config(self) -> Result<ClientConfig, String> {
+    /// The client configuration these options describe.
+    ///
+    /// # Errors
+    /// A message naming the option that does not fit.
+    pub fn into_config(self) -> Result<ClientConfig, String> {
         let mut config = ClientConfig::new(self.token);
         if let Some(root) = self.api_root {
             config = config.with_api_root(root);

@@ -1,14 +1,17 @@
-//! Generates `core/src/telegram/generated/` from the vendored Bot API spec.
+//! Generates `core/src/telegram/generated/` and the npm package's TypeScript declarations
+//! `bindings-wasm/types/telegram.d.ts` from the vendored Bot API spec.
 //!
-//! Usage: `botwire-codegen [--check] [--spec PATH] [--out DIR]`.
+//! Usage: `botwire-codegen [--check] [--spec PATH] [--out DIR] [--ts-out FILE]`.
 //! With `--check` nothing is written; the exit status is 1 when a generated file differs
 //! from what is committed (CI runs this).
 //!
 //! The spec (`api.json`) lists methods and types with field types, but some facts live only
 //! in prose: fixed tag values ("always \"user\""), enumerations ("can be either ..."), which
-//! `String` fields accept `attach://` uploads. `model.rs` recovers them; `emit.rs` writes Rust.
+//! `String` fields accept `attach://` uploads. `model.rs` recovers them; `emit.rs` writes Rust
+//! and `emit_ts.rs` writes TypeScript.
 
 mod emit;
+mod emit_ts;
 mod model;
 mod spec;
 
@@ -19,6 +22,7 @@ fn main() -> ExitCode {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut spec_path = root.join("spec/telegram/api.json");
     let mut out_dir = root.join("src/telegram/generated");
+    let mut ts_out = root.join("../bindings-wasm/types/telegram.d.ts");
     let mut check = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -26,8 +30,9 @@ fn main() -> ExitCode {
             "--check" => check = true,
             "--spec" => spec_path = PathBuf::from(args.next().expect("--spec takes a path")),
             "--out" => out_dir = PathBuf::from(args.next().expect("--out takes a folder")),
+            "--ts-out" => ts_out = PathBuf::from(args.next().expect("--ts-out takes a path")),
             "-h" | "--help" => {
-                println!("botwire-codegen [--check] [--spec PATH] [--out DIR]");
+                println!("botwire-codegen [--check] [--spec PATH] [--out DIR] [--ts-out FILE]");
                 return ExitCode::SUCCESS;
             }
             other => {
@@ -51,19 +56,21 @@ fn main() -> ExitCode {
         }
     };
     let model = model::Model::build(&spec);
-    let files: Vec<(String, String)> = emit::emit(&model)
+    let mut files: Vec<(PathBuf, String)> = emit::emit(&model)
         .into_iter()
-        .map(|(name, text)| (name, rustfmt(&text)))
+        .map(|(name, text)| (out_dir.join(name), rustfmt(&text)))
         .collect();
+    files.push((ts_out, emit_ts::emit_ts(&spec, &model)));
     let mut stale = Vec::new();
-    for (name, content) in &files {
-        let path = out_dir.join(name);
-        let current = std::fs::read_to_string(&path).unwrap_or_default();
+    for (path, content) in &files {
+        let current = std::fs::read_to_string(path).unwrap_or_default();
         if current != *content {
             stale.push(path.clone());
             if !check {
-                std::fs::create_dir_all(&out_dir).expect("create output folder");
-                std::fs::write(&path, content).expect("write generated file");
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).expect("create output folder");
+                }
+                std::fs::write(path, content).expect("write generated file");
             }
         }
     }

@@ -39,6 +39,8 @@ pub struct Spec {
 
 #[derive(Debug, Deserialize)]
 pub struct Method {
+    #[serde(default)]
+    pub href: String,
     pub description: Vec<String>,
     pub returns: Vec<String>,
     #[serde(default)]
@@ -47,6 +49,8 @@ pub struct Method {
 
 #[derive(Debug, Deserialize)]
 pub struct Type {
+    #[serde(default)]
+    pub href: String,
     #[serde(default)]
     pub description: Vec<String>,
     #[serde(default)]

@@ -1,0 +1,214 @@
+// Throughput of the botwire npm package beside grammY, in one process, on the Bot API corpus
+// of bench/telegram_corpus.py: every update, from its JSON text to a JS handler that replies.
+//
+//   node bench/npm/throughput.mjs [corpus dir] [out.json]
+//     (defaults: target/bench-corpus-10000, target/npm_bench.json; BOTWIRE_CORPUS overrides)
+//
+// The same handlers on both: `/start` replies "Hello!", callback queries are answered, text
+// messages and channel posts are echoed; each handler awaits its outgoing call, and a run ends
+// when every handler has settled. Outgoing calls are swallowed:
+// - grammY: an API transformer answers `{ ok: true, result: true }` (no request is built);
+// - botwire: `fetch` is replaced by a function answering from memory (the runtime still builds
+//   each request and decodes each answer, as with a network).
+// botwire has no public entry taking an update; it is fed through `bot.webhookHandler()` with
+// a fetch `Request` per update (the public path), and, for scale, through the internal
+// `handleWebhook` the handler calls (headers JSON and body bytes, no Request).
+// Runs alternate between the contenders; each figure is the median of 5 timed runs after one
+// warm-up run. Nothing here asserts on time.
+
+import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { Bot as GrammyBot } from 'grammy';
+import { Bot } from '../../bindings-wasm/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..');
+const corpusDir = path.resolve(process.argv[2] ?? process.env.BOTWIRE_CORPUS ?? path.join(repo, 'target', 'bench-corpus-10000'));
+const outPath = path.resolve(process.argv[3] ?? path.join(repo, 'target', 'npm_bench.json'));
+const RUNS = Number(process.env.BOTWIRE_NPM_RUNS ?? 5);
+const SETTLE_TIMEOUT_MS = 120000;
+
+const lines = readFileSync(path.join(corpusDir, 'updates.jsonl'), 'utf8').split('\n').filter((l) => l.length > 0);
+const encoder = new TextEncoder();
+const bodies = lines.map((l) => encoder.encode(l));
+const TOKEN = '123456:BENCH';
+const BOT_USER = { id: 123456, is_bot: true, first_name: 'Bench', username: 'bench_bot' };
+
+// ---- outgoing calls of botwire answered from memory ----
+const SENT = JSON.stringify({
+  ok: true,
+  result: { message_id: 1, date: 1700000000, chat: { id: 1, type: 'private' }, from: BOT_USER, text: 'x' },
+});
+const TRUE = JSON.stringify({ ok: true, result: true });
+const ME = JSON.stringify({ ok: true, result: BOT_USER });
+globalThis.fetch = async (input) => {
+  const url = typeof input === 'string' ? input : input.url;
+  const method = url.slice(url.lastIndexOf('/') + 1);
+  const body = method === 'sendMessage' ? SENT : method === 'getMe' ? ME : TRUE;
+  return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+};
+
+/** Resolves once `done()` reaches `expected` (or, with `expected` undefined, once it stops
+ * changing for 300 ms); rejects after SETTLE_TIMEOUT_MS. */
+async function settle(done, expected) {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  let last = -1;
+  let stableSince = Date.now();
+  for (;;) {
+    const n = done();
+    if (expected !== undefined && n >= expected) return n;
+    if (n !== last) {
+      last = n;
+      stableSince = Date.now();
+    } else if (expected === undefined && Date.now() - stableSince >= 300) return n;
+    if (Date.now() > deadline) throw new Error(`handlers did not settle within ${SETTLE_TIMEOUT_MS} ms (${n} of ${expected})`);
+    await new Promise((r) => (expected === undefined ? setTimeout(r, 10) : setImmediate(r)));
+  }
+}
+
+// ---- grammY ----
+async function runGrammy() {
+  let done = 0;
+  const bot = new GrammyBot(TOKEN, { botInfo: { ...BOT_USER, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: true } });
+  bot.api.config.use(() => ({ ok: true, result: true }));
+  bot.command('start', async (ctx) => {
+    await ctx.reply('Hello!');
+    done++;
+  });
+  bot.on('callback_query', async (ctx) => {
+    await ctx.answerCallbackQuery({ text: 'ok' });
+    done++;
+  });
+  bot.on(['message:text', 'channel_post:text'], async (ctx) => {
+    await ctx.reply(ctx.msg.text);
+    done++;
+  });
+  bot.catch((e) => {
+    throw e.error;
+  });
+  const t0 = performance.now();
+  for (const line of lines) await bot.handleUpdate(JSON.parse(line));
+  const ms = performance.now() - t0;
+  return { ms, handled: done };
+}
+
+// ---- botwire ----
+const FLOOD_OFF = { max: 1_000_000_000, windowMs: 1000 };
+async function makeBotwire() {
+  const state = { done: 0, errors: 0 };
+  const bot = new Bot({
+    platform: 'telegram',
+    token: TOKEN,
+    apiRoot: 'http://127.0.0.1:9',
+    intake: 'webhook',
+    dispatch: { maxQueued: 1_000_000 },
+    flood: { perChat: FLOOD_OFF, perGroup: FLOOD_OFF, global: FLOOD_OFF, maxQueuedPerChat: 1_000_000, maxQueuedTotal: 1_000_000 },
+  });
+  bot.catch(() => {
+    state.errors++;
+  });
+  bot.command('start', async (ctx) => {
+    await ctx.reply('Hello!');
+    state.done++;
+  });
+  bot.on('callback_query', async (ctx) => {
+    await ctx.answer('ok');
+    state.done++;
+  });
+  bot.on('message:text', async (ctx) => {
+    await ctx.reply(ctx.text);
+    state.done++;
+  });
+  await bot.start();
+  return { bot, state };
+}
+
+let botwireExpected;
+async function runBotwire(entry) {
+  const { bot, state } = await makeBotwire();
+  let refused = 0;
+  const t0 = performance.now();
+  if (entry === 'request') {
+    const handler = bot.webhookHandler();
+    for (const line of lines) {
+      const response = await handler(
+        new Request('http://127.0.0.1/webhook', { method: 'POST', body: line, headers: { 'content-type': 'application/json' } }),
+      );
+      if (response.status !== 200) refused++;
+    }
+  } else {
+    const headers = JSON.stringify([['content-type', 'application/json']]);
+    for (const body of bodies) {
+      const reply = bot._core.handleWebhook(headers, body);
+      if (reply.status !== 200) refused++;
+    }
+  }
+  const handled = await settle(() => state.done, botwireExpected);
+  const ms = performance.now() - t0;
+  botwireExpected ??= handled;
+  await bot.stop();
+  return { ms, handled, refused, errors: state.errors };
+}
+
+const contenders = [
+  { key: 'grammy', label: 'grammY: JSON.parse + bot.handleUpdate', run: runGrammy },
+  { key: 'botwire_webhook', label: 'botwire: bot.webhookHandler() with a Request per update', run: () => runBotwire('request') },
+  { key: 'botwire_core', label: 'botwire: internal handleWebhook (bytes, no Request)', run: () => runBotwire('core') },
+];
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const results = {};
+for (const c of contenders) results[c.key] = { label: c.label, runs_ms: [] };
+
+// The warm-up run, then the timed runs, alternating.
+for (let round = 0; round <= RUNS; round++) {
+  for (const c of contenders) {
+    const r = await c.run();
+    if (round === 0) {
+      Object.assign(results[c.key], { handled: r.handled, refused: r.refused ?? 0, errors: r.errors ?? 0 });
+      continue;
+    }
+    results[c.key].runs_ms.push(r.ms);
+    if (r.handled !== results[c.key].handled) throw new Error(`${c.key}: handled ${r.handled}, warm-up ${results[c.key].handled}`);
+  }
+}
+
+for (const c of contenders) {
+  const r = results[c.key];
+  r.median_ms = median(r.runs_ms);
+  r.updates_per_s = lines.length / (r.median_ms / 1000);
+}
+const grammyRate = results.grammy.updates_per_s;
+for (const c of contenders) results[c.key].ratio_vs_grammy = results[c.key].updates_per_s / grammyRate;
+
+const grammyVersion = JSON.parse(readFileSync(path.join(here, 'node_modules', 'grammy', 'package.json'), 'utf8')).version;
+const throughput = {
+  updates: lines.length,
+  runs: RUNS,
+  node: process.version,
+  grammy: grammyVersion,
+  contenders: results,
+};
+
+for (const c of contenders) {
+  const r = results[c.key];
+  console.log(
+    `${r.label.padEnd(58)} ${Math.round(r.updates_per_s).toLocaleString('en-US').padStart(9)} updates/s` +
+      `  ${r.ratio_vs_grammy.toFixed(2)}x grammY  (handled ${r.handled}, median of ${RUNS})`,
+  );
+}
+
+let out = {};
+if (existsSync(outPath)) {
+  try {
+    out = JSON.parse(readFileSync(outPath, 'utf8'));
+  } catch {
+    out = {};
+  }
+}
+out.throughput = throughput;
+mkdirSync(path.dirname(outPath), { recursive: true });
+writeFileSync(outPath, JSON.stringify(out, null, 1) + '\n');
+console.log(`wrote ${path.relative(process.cwd(), outPath) || outPath}`);

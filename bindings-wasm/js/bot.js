@@ -1,0 +1,548 @@
+// The Bot class: options, routes and middleware, start/stop, raw API calls, webhooks.
+// Routing, per-chat order, retries, dead letters, flood control, acknowledgement and
+// conversations are the runtime's (in WebAssembly); this file only adapts them to JavaScript.
+
+import { WasmBot } from '../pkg/botwire_wasm.js';
+import { ensureWebSocket } from './host.js';
+import { Context, sendOptions } from './context.js';
+import {
+  BotwireError,
+  HandlerError,
+  InvalidCallError,
+  InvalidOptionsError,
+  errorFromInfo,
+} from './errors.js';
+
+// Aliases of event kinds in the vocabulary of JS bot frameworks.
+const KIND_ALIASES = {
+  callback_query: 'button_press',
+  edited: 'edited_message',
+  channel_post: 'message',
+};
+
+const KINDS = new Set([
+  'message',
+  'edited_message',
+  'deleted_message',
+  'button_press',
+  'inline_query',
+  'chosen_inline_result',
+  'member_joined',
+  'member_left',
+  'member_role_changed',
+  'chat_created',
+  'chat_removed',
+  'reaction',
+  'upload_progress',
+  'unknown',
+]);
+
+function isPlainObject(value) {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A JS RegExp as a pattern of the runtime's regex engine (flags i, m, s carried over). */
+function patternOf(regex) {
+  const flags = [...regex.flags].filter((f) => 'ims'.includes(f)).join('');
+  return flags ? `(?${flags})${regex.source}` : regex.source;
+}
+
+function checkHandler(handler) {
+  if (typeof handler !== 'function') {
+    throw new InvalidOptionsError('a handler must be a function');
+  }
+}
+
+/** A Promise subclass for the results of actions and calls: when it rejects and nobody has
+ * subscribed to it (no `await`, `then` or `catch`), the error goes to `bot.catch` instead of
+ * becoming an unhandled rejection. */
+class BotPromise extends Promise {
+  static get [Symbol.species]() {
+    return Promise;
+  }
+
+  then(onFulfilled, onRejected) {
+    this._observed = true;
+    return super.then(onFulfilled, onRejected);
+  }
+}
+
+const idOf = (value) => (value === undefined || value === null ? undefined : String(value));
+
+/** The simulated user of a bot created with `simulator: true` (Telegram: users are numbers,
+ * 1001 by default; TrueConf: logins, `alice` by default). */
+class Simulator {
+  constructor(bot) {
+    this._bot = bot;
+  }
+
+  /** The user writes `text` (in their private chat, or in `chatId`). */
+  userSays(text, { userId, chatId } = {}) {
+    return this._bot._core.simUserSays(String(text), idOf(userId), idOf(chatId));
+  }
+
+  /** The user presses the button with callback data `data` under the bot's latest keyboard
+   * (TrueConf: a button's id, command or label). */
+  pressButton(data, { userId } = {}) {
+    return this._bot._core.simPressButton(String(data), idOf(userId));
+  }
+
+  /** The user types an inline query (Telegram). */
+  inlineQuery(query, { userId } = {}) {
+    return this._bot._core.simInlineQuery(String(query), idOf(userId));
+  }
+
+  /** Everything the bot did, in order: `{ seq, action, method, chat_id, text, ... }`. */
+  transcript() {
+    return this._bot._core.simTranscript();
+  }
+
+  /** Resolves with the transcript once it has at least `count` entries (rejects after
+   * `timeoutMs`). */
+  waitFor(count, { timeoutMs = 5000 } = {}) {
+    const deadline = Date.now() + timeoutMs;
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const transcript = this.transcript();
+        if (transcript.length >= count) resolve(transcript);
+        else if (Date.now() >= deadline) {
+          reject(new BotwireError(`the transcript has ${transcript.length} of ${count} entries`));
+        } else setTimeout(check, 10);
+      };
+      check();
+    });
+  }
+}
+
+function isBytes(value) {
+  return value instanceof Uint8Array || (typeof Blob !== 'undefined' && value instanceof Blob);
+}
+
+function base64(bytes) {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
+}
+
+/** Files given as `Uint8Array` or `Blob`/`File` (in parameters, or one level down as in
+ * `sendMediaGroup`'s `media`) become the codec's `{ file_name, data_base64, mime_type }`. */
+async function withUploads(params) {
+  const convert = async (value, name) => {
+    if (!isBytes(value)) return value;
+    const bytes = value instanceof Uint8Array ? value : new Uint8Array(await value.arrayBuffer());
+    const upload = { file_name: value.name || name, data_base64: base64(bytes) };
+    if (value.type) upload.mime_type = value.type;
+    return upload;
+  };
+  const out = {};
+  for (const [key, value] of Object.entries(params)) {
+    if (Array.isArray(value)) {
+      out[key] = await Promise.all(
+        value.map(async (item) => {
+          if (!isPlainObject(item)) return convert(item, key);
+          const copy = { ...item };
+          for (const [k, v] of Object.entries(item)) copy[k] = await convert(v, k);
+          return copy;
+        }),
+      );
+    } else {
+      out[key] = await convert(value, key);
+    }
+  }
+  return out;
+}
+
+function makeApi(bot) {
+  return new Proxy(Object.create(null), {
+    get(_, name) {
+      // Not a thenable, not a method of Object: only platform methods.
+      if (typeof name !== 'string' || name === 'then' || name === 'toJSON') return undefined;
+      return (params = undefined) => bot._call(name, params);
+    },
+  });
+}
+
+/** A chat bot on Telegram or TrueConf. */
+export class Bot {
+  /**
+   * `new Bot({ platform: 'telegram', token, apiRoot? })`, `new Bot({ platform: 'telegram',
+   * simulator: true })`, or `new Bot({ platform: 'trueconf', server, port?, https?, username,
+   * password })`; see index.d.ts for every option. Throws InvalidOptionsError.
+   */
+  constructor(options) {
+    if (!isPlainObject(options)) {
+      throw new InvalidOptionsError('new Bot(options) takes a plain object');
+    }
+    const { conversation, ...rest } = options;
+    let onIdle;
+    let conversationData;
+    if (conversation !== undefined) {
+      if (!isPlainObject(conversation)) {
+        throw new InvalidOptionsError('options.conversation must be a plain object');
+      }
+      ({ onIdle, ...conversationData } = conversation);
+      if (onIdle !== undefined && typeof onIdle !== 'function') {
+        throw new InvalidOptionsError('options.conversation.onIdle must be a function');
+      }
+      rest.conversation = conversationData;
+    }
+    if (rest.platform === 'trueconf') {
+      try {
+        ensureWebSocket();
+      } catch (error) {
+        throw new InvalidOptionsError(error.message);
+      }
+    }
+    let json;
+    try {
+      json = JSON.stringify(rest);
+    } catch (error) {
+      throw new InvalidOptionsError(`options cannot be read: ${error.message}`);
+    }
+    try {
+      this._core = new WasmBot(json);
+    } catch (error) {
+      throw new InvalidOptionsError(error?.message ?? String(error));
+    }
+    this.platform = this._core.platform;
+    this.api = makeApi(this);
+    this.simulator = this._core.hasSimulator ? new Simulator(this) : undefined;
+    this.botInfo = undefined;
+    this._handlers = [];
+    this._middleware = [];
+    this._catch = undefined;
+    this._notice = undefined;
+    this._onIdle = onIdle;
+    this._starting = undefined;
+    this._core.setCallbacks(
+      (event, match) => this._dispatch(event, match),
+      (info) => this._report(errorFromInfo(info)),
+      (info) => this._noticed(info),
+      (key, state) => this._idle(key, state),
+    );
+  }
+
+  _register(handler) {
+    checkHandler(handler);
+    this._handlers.push(handler);
+    return this._handlers.length - 1;
+  }
+
+  _route(register) {
+    try {
+      register();
+    } catch (error) {
+      throw error instanceof BotwireError ? error : new InvalidOptionsError(error?.message ?? String(error));
+    }
+    return this;
+  }
+
+  /** Handles the command(s) `/name` of new messages; `ctx.match` is the text after it. */
+  command(names, handler) {
+    const list = (Array.isArray(names) ? names : [names]).map((n) => String(n).replace(/^\//, ''));
+    return this._route(() => this._core.routeCommand(list, this._register(handler)));
+  }
+
+  /** Handles events of a kind: `"message"`, `"message:text"` (a content type), `"edited_message"`,
+   * `"callback_query"`, `"inline_query"`, `"member_joined"`, ... */
+  on(filter, handler) {
+    const [rawKind, contentType] = String(filter).split(':', 2);
+    const kind = KIND_ALIASES[rawKind] ?? rawKind;
+    if (!KINDS.has(kind)) {
+      throw new InvalidOptionsError(`unknown event kind ${JSON.stringify(filter)}`);
+    }
+    return this._route(() => this._core.routeOn(kind, contentType, this._register(handler)));
+  }
+
+  /** Handles button presses whose data equals `trigger` (a string), matches it (a RegExp;
+   * `ctx.match` holds the captures), or starts with `trigger.prefix`. */
+  callbackQuery(trigger, handler) {
+    return this._route(() => {
+      if (trigger instanceof RegExp) {
+        this._core.routeCallbackRegex(patternOf(trigger), this._register(handler));
+      } else if (isPlainObject(trigger) && typeof trigger.prefix === 'string') {
+        this._core.routeCallbackData(trigger.prefix, true, this._register(handler));
+      } else {
+        this._core.routeCallbackData(String(trigger), false, this._register(handler));
+      }
+    });
+  }
+
+  /** Handles new messages whose text equals `trigger` (a string) or matches it (a RegExp). */
+  hears(trigger, handler) {
+    return this._route(() => {
+      if (trigger instanceof RegExp) {
+        this._core.routeHears(patternOf(trigger), false, this._register(handler));
+      } else {
+        this._core.routeHears(String(trigger), true, this._register(handler));
+      }
+    });
+  }
+
+  /** Handles inline queries (whose text matches `trigger`, when given). */
+  inlineQuery(trigger, handler) {
+    if (handler === undefined && typeof trigger === 'function') {
+      return this._route(() => this._core.routeInlineQuery(undefined, this._register(trigger)));
+    }
+    return this._route(() => {
+      const pattern =
+        trigger instanceof RegExp ? patternOf(trigger) : `^${String(trigger).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
+      this._core.routeInlineQuery(pattern, this._register(handler));
+    });
+  }
+
+  /** Handles every event no other route took. */
+  otherwise(handler) {
+    return this._route(() => this._core.routeCatchAll(this._register(handler)));
+  }
+
+  /** Middleware `(ctx, next) => ...` run for every event, in order, before its handler. */
+  use(middleware) {
+    checkHandler(middleware);
+    this._middleware.push(middleware);
+    return this;
+  }
+
+  /** Receives every error: handler errors, timeouts, dead letters, failed actions nobody
+   * awaited, fatal intake errors. Without it they are printed with console.error. */
+  catch(handler) {
+    checkHandler(handler);
+    this._catch = handler;
+    return this;
+  }
+
+  /** Receives what the runtime tells for logging (polling paused, reconnects, ...). */
+  onNotice(handler) {
+    checkHandler(handler);
+    this._notice = handler;
+    return this;
+  }
+
+  /** Starts intake: Telegram checks the token with getMe (`bot.botInfo`), then polls;
+   * TrueConf resolves once connected. Rejects with a typed error (UnauthorizedError,
+   * NetworkError, ...) and then does not run. */
+  start() {
+    if (!this._starting) {
+      this._starting = this._start().catch((error) => {
+        this._starting = undefined;
+        throw error;
+      });
+    }
+    return this._starting;
+  }
+
+  async _start() {
+    if (this.platform === 'telegram') {
+      const me = await this.api.getMe();
+      this.botInfo = me;
+      if (me && typeof me.username === 'string') this._core.setBotUsername(me.username);
+      await this._core.start();
+    } else {
+      try {
+        this.botInfo = await this._core.start();
+      } catch (info) {
+        throw errorFromInfo(info);
+      }
+    }
+  }
+
+  /** Stops gracefully: intake stops (the long poll is aborted), running handlers and their
+   * actions finish, the cursor is confirmed. Resolves with `{ offset }`. */
+  async stop() {
+    const starting = this._starting;
+    if (starting) await starting.catch(() => {});
+    this._starting = undefined;
+    return this._core.stop();
+  }
+
+  /** Sends `text` to a chat by its key (`"telegram:42"`, `"trueconf:<chat id>"`). */
+  send(chatKey, text, opts = undefined) {
+    return this._perform(() => ({
+      action: 'send',
+      chat: String(chatKey),
+      text: String(text),
+      options: sendOptions(opts),
+    }));
+  }
+
+  /** Performs an action of the runtime's model, e.g. `{ action: 'typing', chat }`. */
+  act(action) {
+    return this._perform(() => action);
+  }
+
+  /** The state to store to resume without losing or repeating events. */
+  exportState() {
+    return this._core.exportState();
+  }
+
+  /** Restores a state from `exportState()` before `start()`; returns how many events return. */
+  restoreState(state) {
+    return this._core.restoreState(JSON.stringify(state));
+  }
+
+  /** A fetch-style handler for Telegram webhooks: `(request: Request) => Promise<Response>`
+   * (Deno, Bun, Node with fetch types). Needs `intake: 'webhook'`; the
+   * secret token of `options.webhook.secretToken` is checked. */
+  webhookHandler() {
+    return async (request) => {
+      try {
+        if (request.method !== 'POST') return new Response('method not allowed', { status: 405 });
+        await this.start();
+        const body = new Uint8Array(await request.arrayBuffer());
+        const reply = this._core.handleWebhook(JSON.stringify([...request.headers]), body);
+        return new Response(reply.body, {
+          status: reply.status,
+          headers: { 'content-type': 'text/plain; charset=utf-8' },
+        });
+      } catch (error) {
+        this._report(errorFromInfo(error));
+        return new Response('internal error', { status: 500 });
+      }
+    };
+  }
+
+  /** The same for Node's http server: `http.createServer(bot.nodeHandler())`. */
+  nodeHandler({ maxBodyBytes = 10 * 1024 * 1024 } = {}) {
+    return (req, res) => {
+      const answer = (status, body) => {
+        if (res.headersSent) return;
+        res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(body);
+      };
+      if (req.method !== 'POST') return answer(405, 'method not allowed');
+      const chunks = [];
+      let size = 0;
+      let refused = false;
+      req.on('data', (chunk) => {
+        size += chunk.length;
+        if (size > maxBodyBytes) {
+          refused = true;
+          answer(413, 'body too large');
+          req.destroy();
+        } else chunks.push(chunk);
+      });
+      req.on('error', () => answer(400, 'bad request'));
+      req.on('end', () => {
+        if (refused) return;
+        this.start()
+          .then(() => {
+            const headers = [];
+            for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+              headers.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
+            }
+            const body = new Uint8Array(Buffer.concat(chunks));
+            const reply = this._core.handleWebhook(JSON.stringify(headers), body);
+            answer(reply.status, reply.body);
+          })
+          .catch((error) => {
+            this._report(errorFromInfo(error));
+            answer(500, 'internal error');
+          });
+      });
+    };
+  }
+
+  // ---- internals ----
+
+  /** Runs `build()` (which may throw for bad input) and performs the action it returns. */
+  _perform(build) {
+    let json;
+    try {
+      json = JSON.stringify(build());
+    } catch (error) {
+      return this._track(Promise.reject(error instanceof BotwireError ? error : new InvalidCallError(error.message, { kind: 'invalid_call' })));
+    }
+    return this._track(this._core.act(json));
+  }
+
+  _call(method, params) {
+    if (params !== undefined && !isPlainObject(params)) {
+      return this._track(
+        Promise.reject(
+          new InvalidCallError(`${method}: parameters must be a plain object`, { kind: 'invalid_call', method }),
+        ),
+      );
+    }
+    const prepared = params === undefined ? Promise.resolve('') : withUploads(params).then(JSON.stringify);
+    return this._track(
+      prepared.then(
+        (json) => this._core.call(method, json),
+        (error) => Promise.reject(new InvalidCallError(`${method}: ${error.message}`, { kind: 'invalid_call', method })),
+      ),
+    );
+  }
+
+  _track(raw) {
+    let settle;
+    const promise = new BotPromise((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    // Handled from the start (never an unhandled rejection), without counting as observed.
+    Promise.prototype.then.call(promise, undefined, () => {});
+    raw.then(settle.resolve, (info) => {
+      const error = errorFromInfo(info);
+      if (!promise._observed) this._report(error);
+      settle.reject(error);
+    });
+    return promise;
+  }
+
+  async _dispatch(event, match) {
+    const ctx = new Context(this, event, match);
+    const handler = match.handler === null || match.handler === undefined ? undefined : this._handlers[match.handler];
+    const chain = [...this._middleware];
+    const run = (index) => {
+      if (index < chain.length) return chain[index](ctx, () => run(index + 1));
+      return handler ? handler(ctx) : undefined;
+    };
+    try {
+      await run(0);
+    } catch (error) {
+      this._report(new HandlerError(error, ctx));
+      throw error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  _report(error) {
+    const handler = this._catch;
+    if (!handler) {
+      console.error('botwire:', error);
+      return;
+    }
+    try {
+      const result = handler(error);
+      if (result && typeof result.then === 'function') {
+        result.then(undefined, (e) => console.error('botwire: bot.catch failed:', e));
+      }
+    } catch (e) {
+      console.error('botwire: bot.catch failed:', e);
+    }
+  }
+
+  _noticed(info) {
+    if (!this._notice) return;
+    try {
+      const result = this._notice(info);
+      if (result && typeof result.then === 'function') result.then(undefined, () => {});
+    } catch {
+      // A logger that throws must not break the driver.
+    }
+  }
+
+  _idle(key, state) {
+    if (!this._onIdle) return;
+    const chatKey = key.startsWith('chat:') ? key.slice(5) : undefined;
+    try {
+      const result = this._onIdle({ key, chatKey, state: state ?? undefined, bot: this });
+      if (result && typeof result.then === 'function') {
+        result.then(undefined, (e) => this._report(new HandlerError(e, undefined)));
+      }
+    } catch (e) {
+      this._report(new HandlerError(e, undefined));
+    }
+  }
+}

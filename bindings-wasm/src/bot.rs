@@ -1,0 +1,1362 @@
+//! `WasmBot`, the engine under the JavaScript `Bot` class: the runtime machine, the router,
+//! the conversations, and the I/O driver that serves them from the host's event loop.
+//!
+//! The driver follows the sans-IO contract with the host's primitives: after every input it
+//! drains the machine's outputs and arms one `setTimeout` at the earliest deadline (no
+//! polling). `Http` outputs become `fetch` calls (gloo-net) with an `AbortController`, so the
+//! long poll is aborted at `stop`; `WsOpen` opens a gloo-net WebSocket; `Dispatch` routes the
+//! event with the runtime's router and calls the JavaScript dispatcher, whose Promise is
+//! awaited (at most the handler timeout) before `complete` or `fail`. With the simulator
+//! transport, requests go to an in-memory Telegram Bot API instead of the network.
+//!
+//! Browsers cannot send WebSocket pings, so the TrueConf keep-alive is off unless asked for;
+//! when it is on, a ping is answered at once (the socket's own close event still reports a
+//! dead connection).
+//!
+//! JavaScript is never called while the engine's state is borrowed: outputs are collected
+//! first and acted on afterwards, so a callback may call back into the bot.
+
+use crate::machine::{
+    act_error_info, action_failure_info, match_info, trueconf_error_info, Machine,
+};
+use crate::options::{config_from_json, MachineConfig};
+use botwire_core::io::{ConnId, HttpErrorKind, HttpRequest, RequestId, Timestamp};
+use botwire_core::runtime::bot::{BotOutput, TelegramBot};
+use botwire_core::runtime::conversation::Conversations;
+use botwire_core::runtime::dispatcher::DispatchId;
+use botwire_core::runtime::model::{Action, Event, EventKind};
+use botwire_core::runtime::router::{Filter, Route, Router};
+use botwire_core::runtime::storage::MemoryStorage;
+use botwire_core::runtime::trueconf_bot::TrueConfBot;
+use botwire_core::sim::telegram::{SimConfig, SimReply, TelegramSim};
+use botwire_core::sim::trueconf::{SimConfig as TrueConfSimConfig, SimConn, SimWsOut, TrueConfSim};
+use botwire_core::sim::trueconf_harness::{SIM_HOST, SIM_PORT};
+use botwire_core::telegram::client;
+use botwire_core::trueconf::session::SessionEvent;
+use futures::channel::mpsc;
+use futures::future::{select, Either};
+use futures::{SinkExt, StreamExt};
+use js_sys::{Function, Promise};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    fn date_now() -> f64;
+}
+
+/// The longest delay `setTimeout` takes (a longer one fires at once).
+const MAX_TIMER_MS: u64 = 0x7fff_ffff;
+
+/// The simulated user of the in-package Telegram simulator.
+const SIM_USER: i64 = 1001;
+
+/// The simulated user of the in-package TrueConf simulator.
+const SIM_TRUECONF_USER: &str = "alice";
+
+/// The in-package simulator requests go to instead of the network.
+enum Sim {
+    Telegram(Box<TelegramSim>),
+    TrueConf(Box<TrueConfSimHost>),
+}
+
+/// The TrueConf simulator and the sockets between it and the machine.
+struct TrueConfSimHost {
+    sim: TrueConfSim,
+    to_sim: HashMap<u64, SimConn>,
+    from_sim: HashMap<u64, ConnId>,
+}
+
+impl Sim {
+    fn next_event(&self) -> Option<Timestamp> {
+        match self {
+            Sim::Telegram(sim) => sim.next_event(),
+            Sim::TrueConf(host) => host.sim.next_event(),
+        }
+    }
+
+    fn advance(&mut self, now: Timestamp) {
+        match self {
+            Sim::Telegram(sim) => sim.advance(now),
+            Sim::TrueConf(host) => host.sim.handle_timeout(now),
+        }
+    }
+
+    /// Serves an output of the machine, or hands it back when it is not for the simulator.
+    fn serve(
+        &mut self,
+        machine: &mut Machine,
+        now: Timestamp,
+        out: BotOutput,
+    ) -> Option<BotOutput> {
+        match (self, out) {
+            (Sim::Telegram(sim), BotOutput::Http { id, request }) => {
+                if sim.handle_request(now, id.0, &request).is_err() {
+                    let _ = machine.http_error(now, id, HttpErrorKind::Other);
+                }
+            }
+            (Sim::Telegram(sim), BotOutput::Abort { id }) => {
+                sim.cancel_request(id.0);
+                let _ = machine.http_error(now, id, HttpErrorKind::Aborted);
+            }
+            (Sim::TrueConf(host), BotOutput::Http { id, request }) => {
+                let answer = host.sim.handle_http(now, &request);
+                let _ = machine.http_response(now, id, answer.status, &answer.body);
+            }
+            (Sim::TrueConf(_), BotOutput::Abort { id }) => {
+                let _ = machine.http_error(now, id, HttpErrorKind::Aborted);
+            }
+            (
+                Sim::TrueConf(host),
+                BotOutput::WsOpen {
+                    conn,
+                    url,
+                    protocols,
+                },
+            ) => {
+                // The path of `ws://host:port/path`.
+                let path = url
+                    .split_once("://")
+                    .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned()))
+                    .unwrap_or_else(|| "/".to_owned());
+                let offered: Vec<&str> = protocols.iter().map(String::as_str).collect();
+                match host.sim.ws_open(now, &path, &offered) {
+                    Ok(accepted) => {
+                        host.to_sim.insert(conn.0, accepted.conn);
+                        host.from_sim.insert(accepted.conn.0, conn);
+                        let _ = machine.ws_opened(now, conn);
+                    }
+                    Err(_) => {
+                        let _ = machine.ws_closed(now, conn);
+                    }
+                }
+            }
+            (Sim::TrueConf(host), BotOutput::WsSend { conn, text }) => {
+                if let Some(&sim_conn) = host.to_sim.get(&conn.0) {
+                    let _ = host.sim.ws_receive(now, sim_conn, &text);
+                }
+            }
+            (Sim::TrueConf(_), BotOutput::WsPing { conn }) => {
+                let _ = machine.ws_pong(now, conn);
+            }
+            (Sim::TrueConf(host), BotOutput::WsClose { conn }) => {
+                if let Some(sim_conn) = host.to_sim.remove(&conn.0) {
+                    host.from_sim.remove(&sim_conn.0);
+                    host.sim.ws_closed(now, sim_conn);
+                }
+            }
+            (_, out) => return Some(out),
+        }
+        None
+    }
+
+    /// Hands the simulator's answers to the machine; whether there were any.
+    fn answer(&mut self, machine: &mut Machine, now: Timestamp) -> bool {
+        let mut any = false;
+        match self {
+            Sim::Telegram(sim) => {
+                while let Some((key, reply)) = sim.poll_response() {
+                    any = true;
+                    let id = RequestId(key);
+                    let _ = match reply {
+                        SimReply::Response(r) => machine.http_response(now, id, r.status, &r.body),
+                        SimReply::Dropped => machine.http_error(now, id, HttpErrorKind::Io),
+                    };
+                }
+            }
+            Sim::TrueConf(host) => {
+                while let Some((sim_conn, out)) = host.sim.poll_ws() {
+                    any = true;
+                    let Some(&conn) = host.from_sim.get(&sim_conn.0) else {
+                        continue;
+                    };
+                    let _ = match out {
+                        SimWsOut::Text(text) => machine.ws_frame(now, conn, &text),
+                        SimWsOut::Close => {
+                            host.from_sim.remove(&sim_conn.0);
+                            host.to_sim.remove(&conn.0);
+                            machine.ws_closed(now, conn)
+                        }
+                    };
+                }
+            }
+        }
+        any
+    }
+}
+
+fn to_js(value: &Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
+}
+
+fn js_error(message: impl AsRef<str>) -> JsValue {
+    js_sys::Error::new(message.as_ref()).into()
+}
+
+/// The resolve and reject functions of a Promise handed to JavaScript.
+struct Pending {
+    resolve: Function,
+    reject: Function,
+}
+
+impl Pending {
+    /// A new Promise and its functions.
+    fn new() -> (Promise, Pending) {
+        let mut slot = None;
+        let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
+        // The executor runs synchronously inside `new Promise`.
+        let (resolve, reject) =
+            slot.unwrap_or_else(|| (Function::new_no_args(""), Function::new_no_args("")));
+        (promise, Pending { resolve, reject })
+    }
+
+    fn resolve(&self, value: &JsValue) {
+        let _ = self.resolve.call1(&JsValue::UNDEFINED, value);
+    }
+
+    fn reject(&self, value: &JsValue) {
+        let _ = self.reject.call1(&JsValue::UNDEFINED, value);
+    }
+}
+
+fn rejected(info: &Value) -> Promise {
+    Promise::reject(&to_js(info))
+}
+
+/// Cancels its `setTimeout` when dropped, so a finished wait leaves no timer behind (in Node
+/// a pending timer would keep the process alive).
+struct TimerGuard(JsValue, #[allow(dead_code)] Closure<dyn FnMut()>);
+
+impl Drop for TimerGuard {
+    fn drop(&mut self) {
+        clear_timeout(&self.0);
+    }
+}
+
+/// A future that completes after `ms`, and the guard that cancels it.
+fn sleep(ms: u64) -> (JsFuture, TimerGuard) {
+    let mut slot = None;
+    let promise = Promise::new(&mut |resolve, _| slot = Some(resolve));
+    let resolve = slot.unwrap_or_else(|| Function::new_no_args(""));
+    let closure = Closure::<dyn FnMut()>::new(move || {
+        let _ = resolve.call0(&JsValue::UNDEFINED);
+    });
+    let handle = set_timeout(
+        closure.as_ref().unchecked_ref(),
+        ms.min(MAX_TIMER_MS) as f64,
+    );
+    (JsFuture::from(promise), TimerGuard(handle, closure))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RunState {
+    Idle,
+    Running,
+    Stopping,
+    Stopped,
+}
+
+#[derive(Default)]
+struct Callbacks {
+    dispatch: Option<Function>,
+    error: Option<Function>,
+    notice: Option<Function>,
+    idle: Option<Function>,
+}
+
+struct Core {
+    machine: Machine,
+    sim: Option<Sim>,
+    router: Router<u32>,
+    conversations: Conversations<MemoryStorage>,
+    handler_timeout_ms: Option<u64>,
+    origin: f64,
+    state: RunState,
+    callbacks: Callbacks,
+    /// Promises of actions, by action id, with the method for error reports.
+    actions: HashMap<u64, (Pending, Option<String>)>,
+    http: HashMap<u64, web_sys::AbortController>,
+    sockets: HashMap<u64, mpsc::UnboundedSender<String>>,
+    start_waiters: Vec<Pending>,
+    stop_waiters: Vec<Pending>,
+    timer: Option<(Timestamp, JsValue)>,
+    timer_closure: Option<Closure<dyn FnMut()>>,
+}
+
+impl Core {
+    fn now(&self) -> Timestamp {
+        let elapsed = performance_now() - self.origin;
+        if elapsed.is_finite() && elapsed > 0.0 {
+            elapsed as Timestamp
+        } else {
+            0
+        }
+    }
+
+    /// Takes the machine's outputs. With the simulator, requests are answered here, in a loop
+    /// until neither side has anything left.
+    fn drain(&mut self) -> Vec<BotOutput> {
+        let now = self.now();
+        let mut outputs = Vec::new();
+        loop {
+            while let Some(out) = self.machine.poll_output() {
+                let out = match &mut self.sim {
+                    Some(sim) => sim.serve(&mut self.machine, now, out),
+                    None => Some(out),
+                };
+                outputs.extend(out);
+            }
+            let answered = match &mut self.sim {
+                Some(sim) => sim.answer(&mut self.machine, now),
+                None => false,
+            };
+            if !answered {
+                return outputs;
+            }
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Timestamp> {
+        let running = matches!(self.state, RunState::Running | RunState::Stopping);
+        [
+            self.machine.poll_timeout(),
+            self.conversations.poll_timeout().filter(|_| running),
+            self.sim.as_ref().and_then(|s| s.next_event()),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+}
+
+type Shared = Rc<RefCell<Core>>;
+
+/// Drains the machine and acts on its outputs until it has none, then arms the timer.
+fn pump(core: &Shared) {
+    // Bounded: every round acts on outputs the machine produced; a machine that produced
+    // outputs forever would be a core bug, and the bound keeps the page responsive then.
+    for _ in 0..10_000 {
+        let outputs = core.borrow_mut().drain();
+        if outputs.is_empty() {
+            break;
+        }
+        for out in outputs {
+            act_on(core, out);
+        }
+    }
+    arm_timer(core);
+}
+
+fn arm_timer(core: &Shared) {
+    let mut c = core.borrow_mut();
+    let deadline = c.next_deadline();
+    if let (Some(at), Some((armed, _))) = (deadline, &c.timer) {
+        if *armed == at {
+            return;
+        }
+    }
+    if let Some((_, handle)) = c.timer.take() {
+        clear_timeout(&handle);
+    }
+    let Some(at) = deadline else {
+        return;
+    };
+    // One millisecond late rather than early: a timer that fires before the deadline does
+    // nothing and must be armed again.
+    let delay = at
+        .saturating_sub(c.now())
+        .saturating_add(1)
+        .min(MAX_TIMER_MS);
+    let handle = match &c.timer_closure {
+        Some(closure) => set_timeout(closure.as_ref().unchecked_ref(), delay as f64),
+        None => return,
+    };
+    c.timer = Some((at, handle));
+}
+
+fn on_timer(core: &Shared) {
+    let (expired, idle) = {
+        let mut c = core.borrow_mut();
+        c.timer = None;
+        let now = c.now();
+        c.machine.handle_timeout(now);
+        if let Some(sim) = &mut c.sim {
+            sim.advance(now);
+        }
+        let mut expired = Vec::new();
+        if matches!(c.state, RunState::Running | RunState::Stopping) {
+            let _ = c.conversations.handle_timeout(now);
+            while let Some(e) = c.conversations.poll_expired() {
+                let state: Value = e
+                    .state
+                    .as_deref()
+                    .and_then(|s| serde_json::from_slice(s).ok())
+                    .unwrap_or(Value::Null);
+                expired.push((e.key, state));
+            }
+        }
+        (expired, c.callbacks.idle.clone())
+    };
+    if let Some(idle) = idle {
+        for (key, state) in expired {
+            let _ = idle.call2(&JsValue::UNDEFINED, &key.into(), &to_js(&state));
+        }
+    }
+    pump(core);
+}
+
+fn report_error(core: &Shared, info: &Value) {
+    let callback = core.borrow().callbacks.error.clone();
+    if let Some(f) = callback {
+        let _ = f.call1(&JsValue::UNDEFINED, &to_js(info));
+    }
+}
+
+fn report_notice(core: &Shared, info: &Value) {
+    let callback = core.borrow().callbacks.notice.clone();
+    if let Some(f) = callback {
+        let _ = f.call1(&JsValue::UNDEFINED, &to_js(info));
+    }
+}
+
+fn fail_start(core: &Shared, info: &Value) {
+    let waiters = std::mem::take(&mut core.borrow_mut().start_waiters);
+    let value = to_js(info);
+    for w in waiters {
+        w.reject(&value);
+    }
+}
+
+fn act_on(core: &Shared, out: BotOutput) {
+    match out {
+        BotOutput::Http { id, request } => start_http(core, id, request),
+        BotOutput::Abort { id } => {
+            let controller = core.borrow().http.get(&id.0).cloned();
+            if let Some(controller) = controller {
+                controller.abort();
+            }
+        }
+        BotOutput::WsOpen {
+            conn,
+            url,
+            protocols,
+        } => open_socket(core, conn, url, protocols),
+        BotOutput::WsSend { conn, text } => {
+            let sender = core.borrow().sockets.get(&conn.0).cloned();
+            if let Some(sender) = sender {
+                let _ = sender.unbounded_send(text);
+            }
+        }
+        BotOutput::WsPing { conn } => {
+            let mut c = core.borrow_mut();
+            let now = c.now();
+            let _ = c.machine.ws_pong(now, conn);
+        }
+        BotOutput::WsClose { conn } => {
+            // Dropping the sender ends the socket's task, which closes the socket.
+            core.borrow_mut().sockets.remove(&conn.0);
+        }
+        BotOutput::Dispatch { id, event, attempt } => dispatch(core, id, event, attempt),
+        BotOutput::DeadLetter(dead) => report_error(
+            core,
+            &json!({
+                "kind": "dead_letter",
+                "message": format!(
+                    "event {} failed {} times: {}",
+                    dead.event.id, dead.attempts, dead.reason
+                ),
+                "attempts": dead.attempts,
+                "reason": dead.reason,
+                "event": dead.event.to_json(),
+            }),
+        ),
+        BotOutput::ActionDone { id, result } => {
+            let pending = core.borrow_mut().actions.remove(&id.0);
+            if let Some((pending, method)) = pending {
+                match result {
+                    Ok(json) => {
+                        let value = js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL);
+                        pending.resolve(&value);
+                    }
+                    Err(failure) => {
+                        pending.reject(&to_js(&action_failure_info(&failure, method.as_deref())))
+                    }
+                }
+            }
+        }
+        BotOutput::Notice(notice) => on_notice(core, notice),
+        BotOutput::TrueConf(event) => on_session_event(core, event),
+        BotOutput::Stopped { offset } => {
+            let waiters = {
+                let mut c = core.borrow_mut();
+                c.state = RunState::Stopped;
+                std::mem::take(&mut c.stop_waiters)
+            };
+            let value = to_js(&json!({ "offset": offset }));
+            for w in waiters {
+                w.resolve(&value);
+            }
+            fail_start(
+                core,
+                &json!({"kind": "stopped", "message": "the bot stopped before it started"}),
+            );
+        }
+        other => report_notice(
+            core,
+            &json!({"kind": "other", "message": format!("{other:?}")}),
+        ),
+    }
+}
+
+fn on_notice(core: &Shared, notice: client::Event) {
+    match &notice {
+        client::Event::Fatal { error } => {
+            let mut info = crate::json::api_error_to_json(error);
+            info["method"] = "getUpdates".into();
+            fail_start(core, &info);
+            report_error(core, &info);
+        }
+        client::Event::Conflict { description } => report_error(
+            core,
+            &json!({
+                "kind": "conflict",
+                "message": format!("polling stopped: {description}"),
+                "description": description,
+                "method": "getUpdates",
+            }),
+        ),
+        other => report_notice(core, &crate::json::event_to_json(other)),
+    }
+}
+
+fn on_session_event(core: &Shared, event: SessionEvent) {
+    match event {
+        SessionEvent::Connected {
+            user_id, bot_id, ..
+        } => {
+            let waiters = std::mem::take(&mut core.borrow_mut().start_waiters);
+            let value = to_js(&json!({"userId": user_id, "botId": bot_id}));
+            for w in waiters {
+                w.resolve(&value);
+            }
+            report_notice(core, &json!({"kind": "connected", "userId": user_id}));
+        }
+        SessionEvent::Stopped { error: Some(error) } => {
+            let info = trueconf_error_info(&error);
+            fail_start(core, &info);
+            report_error(core, &info);
+        }
+        SessionEvent::Disconnected { reason, .. } => report_notice(
+            core,
+            &json!({"kind": "disconnected", "message": format!("{reason:?}")}),
+        ),
+        SessionEvent::Malformed { reason } => {
+            report_notice(core, &json!({"kind": "malformed", "message": reason}))
+        }
+        SessionEvent::Notice { message } => {
+            report_notice(core, &json!({"kind": "notice", "message": message}))
+        }
+        _ => {}
+    }
+}
+
+// ---- HTTP ----
+
+fn start_http(core: &Shared, id: RequestId, request: HttpRequest) {
+    let Ok(controller) = web_sys::AbortController::new() else {
+        let mut c = core.borrow_mut();
+        let now = c.now();
+        let _ = c.machine.http_error(now, id, HttpErrorKind::Other);
+        return;
+    };
+    core.borrow_mut().http.insert(id.0, controller.clone());
+    let weak = Rc::downgrade(core);
+    spawn_local(async move {
+        let result = perform_http(&request, &controller).await;
+        let Some(core) = weak.upgrade() else {
+            return;
+        };
+        {
+            let mut c = core.borrow_mut();
+            c.http.remove(&id.0);
+            let now = c.now();
+            let _ = match result {
+                Ok((status, body)) => c.machine.http_response(now, id, status, &body),
+                Err(kind) => c.machine.http_error(now, id, kind),
+            };
+        }
+        pump(&core);
+    });
+}
+
+async fn perform_http(
+    request: &HttpRequest,
+    controller: &web_sys::AbortController,
+) -> Result<(u16, Vec<u8>), HttpErrorKind> {
+    use gloo_net::http::{Method, RequestBuilder};
+    let signal = controller.signal();
+    let method =
+        Method::from_bytes(request.method.as_str().as_bytes()).map_err(|_| HttpErrorKind::Other)?;
+    let mut builder = RequestBuilder::new(&request.url)
+        .method(method.clone())
+        .abort_signal(Some(&signal));
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    let built = if request.body.is_empty() && (method == Method::GET || method == Method::HEAD) {
+        builder.build()
+    } else {
+        builder.body(js_sys::Uint8Array::from(request.body.as_slice()))
+    }
+    .map_err(|_| HttpErrorKind::Other)?;
+    let exchange = async {
+        let response = built.send().await.map_err(|_| HttpErrorKind::Connect)?;
+        let status = response.status();
+        let body = response.binary().await.map_err(|_| HttpErrorKind::Io)?;
+        Ok((status, body))
+    };
+    let outcome = match request.timeout_ms {
+        Some(ms) => {
+            let (timer, _guard) = sleep(ms);
+            match select(Box::pin(exchange), timer).await {
+                Either::Left((result, _)) => result,
+                Either::Right(_) => {
+                    controller.abort();
+                    return Err(HttpErrorKind::Timeout);
+                }
+            }
+        }
+        None => exchange.await,
+    };
+    match outcome {
+        Err(_) if signal.aborted() => Err(HttpErrorKind::Aborted),
+        other => other,
+    }
+}
+
+// ---- WebSocket ----
+
+fn open_socket(core: &Shared, conn: ConnId, url: String, protocols: Vec<String>) {
+    use gloo_net::websocket::futures::WebSocket;
+    let opened = match protocols.first() {
+        Some(protocol) => WebSocket::open_with_protocol(&url, protocol),
+        None => WebSocket::open(&url),
+    };
+    let Ok(mut socket) = opened else {
+        let mut c = core.borrow_mut();
+        let now = c.now();
+        let _ = c.machine.ws_closed(now, conn);
+        return;
+    };
+    let (sender, mut commands) = mpsc::unbounded::<String>();
+    core.borrow_mut().sockets.insert(conn.0, sender);
+    let weak = Rc::downgrade(core);
+    spawn_local(async move {
+        use gloo_net::websocket::{Message, State};
+        // `poll_ready` waits for the open (or failed) connection.
+        let ready = futures::future::poll_fn(|cx| {
+            futures::Sink::<Message>::poll_ready(std::pin::Pin::new(&mut socket), cx)
+        })
+        .await;
+        let open = ready.is_ok() && matches!(socket.state(), State::Open);
+        if !feed_socket(&weak, conn, |m, now| {
+            if open {
+                m.ws_opened(now, conn)
+            } else {
+                m.ws_closed(now, conn)
+            }
+        }) || !open
+        {
+            return;
+        }
+        loop {
+            match select(socket.next(), commands.next()).await {
+                Either::Left((Some(Ok(Message::Text(text))), _)) => {
+                    if !feed_socket(&weak, conn, |m, now| m.ws_frame(now, conn, &text)) {
+                        return;
+                    }
+                }
+                Either::Left((Some(Ok(Message::Bytes(bytes))), _)) => {
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    if !feed_socket(&weak, conn, |m, now| m.ws_frame(now, conn, &text)) {
+                        return;
+                    }
+                }
+                // An error event; the close event follows.
+                Either::Left((
+                    Some(Err(gloo_net::websocket::WebSocketError::ConnectionError)),
+                    _,
+                )) => {}
+                Either::Left((_, _)) => {
+                    if let Some(core) = weak.upgrade() {
+                        core.borrow_mut().sockets.remove(&conn.0);
+                    }
+                    feed_socket(&weak, conn, |m, now| m.ws_closed(now, conn));
+                    return;
+                }
+                Either::Right((Some(text), _)) => {
+                    let _ = socket.send(Message::Text(text)).await;
+                }
+                // The machine closed it: dropping the socket closes it.
+                Either::Right((None, _)) => return,
+            }
+        }
+    });
+}
+
+/// Gives the machine a socket input and pumps; false when the bot is gone.
+fn feed_socket(
+    weak: &Weak<RefCell<Core>>,
+    _conn: ConnId,
+    input: impl FnOnce(&mut Machine, Timestamp) -> Result<(), String>,
+) -> bool {
+    let Some(core) = weak.upgrade() else {
+        return false;
+    };
+    {
+        let mut c = core.borrow_mut();
+        let now = c.now();
+        let _ = input(&mut c.machine, now);
+    }
+    pump(&core);
+    true
+}
+
+// ---- dispatch ----
+
+fn dispatch(core: &Shared, id: DispatchId, event: Arc<Event>, attempt: u32) {
+    let (callback, info, timeout) = {
+        let mut c = core.borrow_mut();
+        let now = c.now();
+        let mut info = match_info(c.router.route(&event).as_ref());
+        if let Some(key) = c.conversations.seed(&event) {
+            // An event of a live conversation keeps it alive.
+            if c.conversations.is_live(&key) {
+                let _ = c.conversations.on_key(now, &key);
+            }
+            info["conversationKey"] = key.into();
+        }
+        info["attempt"] = attempt.into();
+        (c.callbacks.dispatch.clone(), info, c.handler_timeout_ms)
+    };
+    let Some(callback) = callback else {
+        let mut c = core.borrow_mut();
+        let now = c.now();
+        let _ = c.machine.complete(now, id);
+        return;
+    };
+    let event_js = to_js(&event.to_json());
+    let weak = Rc::downgrade(core);
+    spawn_local(async move {
+        let outcome: Result<(), String> = match callback.call2(
+            &JsValue::UNDEFINED,
+            &event_js,
+            &to_js(&info),
+        ) {
+            Err(e) => Err(reason_of(&e)),
+            Ok(value) => {
+                let settled = JsFuture::from(Promise::resolve(&value));
+                match timeout {
+                    Some(ms) => {
+                        let (timer, _guard) = sleep(ms);
+                        match select(settled, timer).await {
+                            Either::Left((result, _)) => {
+                                result.map(|_| ()).map_err(|e| reason_of(&e))
+                            }
+                            Either::Right(_) => {
+                                if let Some(core) = weak.upgrade() {
+                                    report_error(
+                                        &core,
+                                        &json!({
+                                            "kind": "handler_timeout",
+                                            "message": format!("the handler did not settle within {ms} ms"),
+                                            "timeoutMs": ms,
+                                            "event": event.to_json(),
+                                        }),
+                                    );
+                                }
+                                Err(format!("handler timed out after {ms} ms"))
+                            }
+                        }
+                    }
+                    None => settled.await.map(|_| ()).map_err(|e| reason_of(&e)),
+                }
+            }
+        };
+        let Some(core) = weak.upgrade() else {
+            return;
+        };
+        {
+            let mut c = core.borrow_mut();
+            let now = c.now();
+            // Unknown ids are dispatches the runtime already timed out: nothing to report.
+            let _ = match outcome {
+                Ok(()) => c.machine.complete(now, id),
+                Err(reason) => c.machine.fail(now, id, reason),
+            };
+        }
+        pump(&core);
+    });
+}
+
+fn reason_of(error: &JsValue) -> String {
+    if let Some(text) = error.as_string() {
+        return text;
+    }
+    if let Some(e) = error.dyn_ref::<js_sys::Error>() {
+        return String::from(e.message());
+    }
+    "the handler failed".to_owned()
+}
+
+// ---- the JavaScript class ----
+
+/// The engine of a bot (used by the `Bot` class of the package; not meant to be used alone).
+#[wasm_bindgen]
+pub struct WasmBot {
+    core: Shared,
+}
+
+impl WasmBot {
+    fn with_core<T>(&self, f: impl FnOnce(&mut Core) -> T) -> T {
+        f(&mut self.core.borrow_mut())
+    }
+
+    fn perform(&self, action: &Action, method: Option<&str>) -> Promise {
+        let (promise, pending) = Pending::new();
+        {
+            let mut c = self.core.borrow_mut();
+            let now = c.now();
+            match c.machine.act(now, action) {
+                Ok(id) => {
+                    c.actions.insert(id.0, (pending, method.map(str::to_owned)));
+                }
+                Err(e) => {
+                    pending.reject(&to_js(&act_error_info(&e, method)));
+                    return promise;
+                }
+            }
+        }
+        pump(&self.core);
+        promise
+    }
+
+    fn sim_act(
+        &self,
+        f: impl FnOnce(&mut Sim, Timestamp) -> Result<Value, String>,
+    ) -> Result<JsValue, JsValue> {
+        let injected = self.with_core(|c| {
+            let now = c.now();
+            match &mut c.sim {
+                Some(sim) => f(sim, now).map_err(js_error),
+                None => Err(js_error("the bot has no simulator")),
+            }
+        })?;
+        pump(&self.core);
+        Ok(to_js(&injected))
+    }
+
+    fn route(&self, route: Result<Route, String>, handler: u32) -> Result<(), JsValue> {
+        let route = route.map_err(js_error)?;
+        self.with_core(|c| {
+            c.router.add(route, handler);
+        });
+        Ok(())
+    }
+}
+
+fn event_kind(name: &str) -> Result<EventKind, String> {
+    EventKind::from_name(name).ok_or_else(|| format!("unknown event kind {name:?}"))
+}
+
+#[wasm_bindgen]
+impl WasmBot {
+    /// A bot from its options as JSON text (see `BotOptions`). Throws a message naming the
+    /// option at fault.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options_json: &str) -> Result<WasmBot, JsValue> {
+        let config = config_from_json(options_json).map_err(js_error)?;
+        let machine = match config.machine {
+            MachineConfig::Telegram(c) => Machine::Telegram(Box::new(
+                TelegramBot::new(*c).map_err(|e| js_error(e.to_string()))?,
+            )),
+            MachineConfig::TrueConf(c) => Machine::TrueConf(Box::new(TrueConfBot::new(*c))),
+        };
+        let mut router = Router::new();
+        let sim = match (&machine, config.simulator) {
+            (_, false) => None,
+            (Machine::Telegram(_), true) => {
+                let sim = TelegramSim::new(SimConfig::default());
+                router.set_bot_username(Some(&sim.config().bot.username));
+                Some(Sim::Telegram(Box::new(sim)))
+            }
+            (Machine::TrueConf(_), true) => {
+                let mut sim = TrueConfSim::new(TrueConfSimConfig::default());
+                sim.set_base_url(format!("http://{SIM_HOST}:{SIM_PORT}"));
+                Some(Sim::TrueConf(Box::new(TrueConfSimHost {
+                    sim,
+                    to_sim: HashMap::new(),
+                    from_sim: HashMap::new(),
+                })))
+            }
+        };
+        let core = Rc::new(RefCell::new(Core {
+            machine,
+            sim,
+            router,
+            conversations: Conversations::new(MemoryStorage::new(), config.conversation),
+            handler_timeout_ms: config.handler_timeout_ms,
+            origin: performance_now(),
+            state: RunState::Idle,
+            callbacks: Callbacks::default(),
+            actions: HashMap::new(),
+            http: HashMap::new(),
+            sockets: HashMap::new(),
+            start_waiters: Vec::new(),
+            stop_waiters: Vec::new(),
+            timer: None,
+            timer_closure: None,
+        }));
+        let weak = Rc::downgrade(&core);
+        let closure = Closure::<dyn FnMut()>::new(move || {
+            if let Some(core) = weak.upgrade() {
+                on_timer(&core);
+            }
+        });
+        core.borrow_mut().timer_closure = Some(closure);
+        Ok(WasmBot { core })
+    }
+
+    /// `"telegram"` or `"trueconf"`.
+    #[wasm_bindgen(getter)]
+    pub fn platform(&self) -> String {
+        self.with_core(|c| c.machine.platform().as_str().to_owned())
+    }
+
+    /// Sets the JavaScript side: `dispatch(event, match) -> Promise`, `error(info)`,
+    /// `notice(info)`, `idle(key, state)`.
+    #[wasm_bindgen(js_name = setCallbacks)]
+    pub fn set_callbacks(
+        &self,
+        dispatch: Function,
+        error: Function,
+        notice: Function,
+        idle: Function,
+    ) {
+        self.with_core(|c| {
+            c.callbacks = Callbacks {
+                dispatch: Some(dispatch),
+                error: Some(error),
+                notice: Some(notice),
+                idle: Some(idle),
+            }
+        });
+    }
+
+    /// The bot's username, for commands written `/cmd@username`.
+    #[wasm_bindgen(js_name = setBotUsername)]
+    pub fn set_bot_username(&self, username: Option<String>) {
+        self.with_core(|c| c.router.set_bot_username(username.as_deref()));
+    }
+
+    /// Routes commands (`/name`) of new messages to `handler`.
+    #[wasm_bindgen(js_name = routeCommand)]
+    pub fn route_command(&self, names: Vec<String>, handler: u32) -> Result<(), JsValue> {
+        if names.is_empty()
+            || names
+                .iter()
+                .any(|n| n.is_empty() || n.contains(char::is_whitespace))
+        {
+            return Err(js_error("a command name is a non-empty word"));
+        }
+        self.route(
+            Ok(Route::commands(names).when(Filter::kind(EventKind::Message))),
+            handler,
+        )
+    }
+
+    /// Routes events of a kind (and, if given, a content type) to `handler`.
+    #[wasm_bindgen(js_name = routeOn)]
+    pub fn route_on(
+        &self,
+        kind: &str,
+        content_type: Option<String>,
+        handler: u32,
+    ) -> Result<(), JsValue> {
+        let route = event_kind(kind).map(|k| {
+            let route = Route::on(k);
+            match content_type {
+                Some(t) => route.when(Filter::content_type(t)),
+                None => route,
+            }
+        });
+        self.route(route, handler)
+    }
+
+    /// Routes button presses whose data is `data` (or starts with it, with `prefix`).
+    #[wasm_bindgen(js_name = routeCallbackData)]
+    pub fn route_callback_data(
+        &self,
+        data: String,
+        prefix: bool,
+        handler: u32,
+    ) -> Result<(), JsValue> {
+        let route = if prefix {
+            Route::callback_prefix(data)
+        } else {
+            Route::callback_data(data)
+        };
+        self.route(Ok(route), handler)
+    }
+
+    /// Routes button presses whose data matches `pattern`.
+    #[wasm_bindgen(js_name = routeCallbackRegex)]
+    pub fn route_callback_regex(&self, pattern: &str, handler: u32) -> Result<(), JsValue> {
+        self.route(
+            Route::callback_regex(pattern).map_err(|e| e.to_string()),
+            handler,
+        )
+    }
+
+    /// Routes new messages whose text matches `pattern` (or, with `exact`, equals it).
+    #[wasm_bindgen(js_name = routeHears)]
+    pub fn route_hears(&self, pattern: &str, exact: bool, handler: u32) -> Result<(), JsValue> {
+        let route = if exact {
+            Ok(Route::text(pattern))
+        } else {
+            Route::regex(pattern).map_err(|e| e.to_string())
+        };
+        self.route(
+            route.map(|r| r.when(Filter::kind(EventKind::Message))),
+            handler,
+        )
+    }
+
+    /// Routes inline queries (whose text matches `pattern`, if given).
+    #[wasm_bindgen(js_name = routeInlineQuery)]
+    pub fn route_inline_query(&self, pattern: Option<String>, handler: u32) -> Result<(), JsValue> {
+        let route = match pattern {
+            Some(p) => Route::regex(&p).map_err(|e| e.to_string()),
+            None => Ok(Route::catch_all()),
+        };
+        self.route(
+            route.map(|r| r.when(Filter::kind(EventKind::InlineQuery))),
+            handler,
+        )
+    }
+
+    /// The handler of events no route matched.
+    #[wasm_bindgen(js_name = routeCatchAll)]
+    pub fn route_catch_all(&self, handler: u32) {
+        self.with_core(|c| {
+            c.router.catch_all(handler);
+        });
+    }
+
+    /// Starts intake. Telegram: resolves at once; TrueConf: once connected, rejecting with
+    /// an error description when the session stops for good first.
+    pub fn start(&self) -> Promise {
+        let (promise, pending) = Pending::new();
+        let result = {
+            let mut c = self.core.borrow_mut();
+            let now = c.now();
+            c.state = RunState::Running;
+            let result = c.machine.start(now);
+            match (&result, &c.machine) {
+                (Ok(()), Machine::TrueConf(_)) => c.start_waiters.push(pending),
+                (Ok(()), _) => pending.resolve(&JsValue::UNDEFINED),
+                (Err(e), _) => {
+                    c.state = RunState::Stopped;
+                    pending.reject(&to_js(&trueconf_error_info(e)));
+                }
+            }
+            result
+        };
+        if result.is_ok() {
+            pump(&self.core);
+        }
+        promise
+    }
+
+    /// Stops gracefully; resolves with `{ offset }` once the runtime reported it stopped
+    /// (intake stopped, handlers and actions finished, the cursor confirmed).
+    pub fn stop(&self) -> Promise {
+        let (promise, pending) = Pending::new();
+        let stop_now = {
+            let mut c = self.core.borrow_mut();
+            match c.state {
+                RunState::Idle | RunState::Stopped => {
+                    c.state = RunState::Stopped;
+                    pending.resolve(&to_js(&json!({"offset": null})));
+                    false
+                }
+                RunState::Running | RunState::Stopping => {
+                    c.stop_waiters.push(pending);
+                    c.state = RunState::Stopping;
+                    let now = c.now();
+                    c.machine.stop(now);
+                    true
+                }
+            }
+        };
+        if stop_now {
+            pump(&self.core);
+        } else {
+            arm_timer(&self.core);
+        }
+        promise
+    }
+
+    /// Performs an action given as JSON text (the runtime's `Action`); resolves with the
+    /// method's result, rejects with an error description.
+    pub fn act(&self, action_json: &str) -> Promise {
+        match serde_json::from_str::<Action>(action_json) {
+            Ok(action) => self.perform(&action, None),
+            Err(e) => rejected(
+                &json!({"kind": "invalid_call", "message": format!("invalid action: {e}")}),
+            ),
+        }
+    }
+
+    /// Calls a platform method by name with arguments as JSON text.
+    pub fn call(&self, method: &str, args_json: &str) -> Promise {
+        let args: Value = match serde_json::from_str(if args_json.is_empty() {
+            "null"
+        } else {
+            args_json
+        }) {
+            Ok(v) => v,
+            Err(e) => {
+                return rejected(
+                    &json!({"kind": "invalid_call", "message": format!("arguments: {e}"), "method": method}),
+                )
+            }
+        };
+        let platform = self.with_core(|c| c.machine.platform());
+        let action = Action::Call {
+            platform,
+            method: method.to_owned(),
+            args,
+        };
+        self.perform(&action, Some(method))
+    }
+
+    /// Handles a Telegram webhook delivery: `headers` is JSON text (`[[name, value], ...]`);
+    /// returns `{ status, body }` to answer with.
+    #[wasm_bindgen(js_name = handleWebhook)]
+    pub fn handle_webhook(&self, headers_json: &str, body: &[u8]) -> Result<JsValue, JsValue> {
+        let headers: Value =
+            serde_json::from_str(headers_json).map_err(|e| js_error(e.to_string()))?;
+        let headers = crate::session::headers_from_json(&headers).map_err(js_error)?;
+        let reply = {
+            let mut c = self.core.borrow_mut();
+            let now = c.now();
+            match &mut c.machine {
+                Machine::Telegram(bot) => bot.handle_webhook(now, &headers, body),
+                Machine::TrueConf(_) => return Err(js_error("TrueConf has no webhooks")),
+            }
+        };
+        pump(&self.core);
+        Ok(to_js(&json!({
+            "status": reply.status,
+            "body": String::from_utf8_lossy(&reply.body),
+        })))
+    }
+
+    /// The stored state of conversation `key` (`undefined` when it has none).
+    #[wasm_bindgen(js_name = conversationGet)]
+    pub fn conversation_get(&self, key: &str) -> Result<JsValue, JsValue> {
+        let state = self
+            .with_core(|c| c.conversations.load_json::<Value>(key))
+            .map_err(|e| js_error(e.to_string()))?;
+        Ok(state.map(|s| to_js(&s)).unwrap_or(JsValue::UNDEFINED))
+    }
+
+    /// Stores the state of conversation `key` (JSON text), starting it if needed and
+    /// re-arming its idle timeout.
+    #[wasm_bindgen(js_name = conversationSet)]
+    pub fn conversation_set(&self, key: &str, state_json: &str) -> Result<(), JsValue> {
+        self.with_core(|c| {
+            let now = c.now();
+            c.conversations.save(now, key, state_json.as_bytes())
+        })
+        .map_err(|e| js_error(e.to_string()))?;
+        arm_timer(&self.core);
+        Ok(())
+    }
+
+    /// Ends conversation `key` (no idle callback); returns whether it was live.
+    #[wasm_bindgen(js_name = conversationEnd)]
+    pub fn conversation_end(&self, key: &str) -> Result<bool, JsValue> {
+        let was = self
+            .with_core(|c| c.conversations.end(key))
+            .map_err(|e| js_error(e.to_string()))?;
+        arm_timer(&self.core);
+        Ok(was)
+    }
+
+    /// The state to store (JSON object): unsettled events and unconfirmed actions.
+    #[wasm_bindgen(js_name = exportState)]
+    pub fn export_state(&self) -> JsValue {
+        let state = self.with_core(|c| c.machine.export_state(date_now() as i64));
+        to_js(&state)
+    }
+
+    /// Restores a stored state (JSON text) before `start`; returns how many events return.
+    #[wasm_bindgen(js_name = restoreState)]
+    pub fn restore_state(&self, state_json: &str) -> Result<u32, JsValue> {
+        let restored = self
+            .with_core(|c| {
+                let now = c.now();
+                c.machine.restore_state(now, state_json, date_now() as i64)
+            })
+            .map_err(js_error)?;
+        pump(&self.core);
+        Ok(restored as u32)
+    }
+
+    /// Whether requests go to the in-package simulator.
+    #[wasm_bindgen(getter, js_name = hasSimulator)]
+    pub fn has_simulator(&self) -> bool {
+        self.with_core(|c| c.sim.is_some())
+    }
+
+    /// Simulator: the user writes `text` (in their private chat unless `chat` is given).
+    /// Users are numeric ids on Telegram (default 1001) and logins on TrueConf (default
+    /// `alice`).
+    #[wasm_bindgen(js_name = simUserSays)]
+    pub fn sim_user_says(
+        &self,
+        text: &str,
+        user: Option<String>,
+        chat: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        self.sim_act(|sim, now| match sim {
+            Sim::Telegram(sim) => {
+                let user = telegram_user(user)?;
+                let chat = match chat {
+                    Some(c) => c
+                        .parse()
+                        .map_err(|_| format!("chat {c:?} is not a number"))?,
+                    None => user,
+                };
+                let done = sim
+                    .user_sends_text(now, user, chat, text)
+                    .map_err(|e| e.to_string())?;
+                Ok(json!({"updateId": done.update_id, "messageId": done.message_id}))
+            }
+            Sim::TrueConf(host) => {
+                let user = user.unwrap_or_else(|| SIM_TRUECONF_USER.to_owned());
+                let done = host
+                    .sim
+                    .user_sends_text(now, &user, chat.as_deref(), text)
+                    .map_err(|e| e.to_string())?;
+                Ok(json!({"chatId": done.chat_id, "messageId": done.message_id}))
+            }
+        })
+    }
+
+    /// Simulator: the user presses the button with `data` under the bot's latest message
+    /// that has one (TrueConf: a button's id, command or label).
+    #[wasm_bindgen(js_name = simPressButton)]
+    pub fn sim_press_button(&self, data: &str, user: Option<String>) -> Result<JsValue, JsValue> {
+        let wanted = Value::from(data).to_string();
+        let has =
+            move |markup: Option<&Value>| markup.is_some_and(|m| m.to_string().contains(&wanted));
+        self.sim_act(|sim, now| match sim {
+            Sim::Telegram(sim) => {
+                let user = telegram_user(user)?;
+                let message = sim
+                    .transcript()
+                    .iter()
+                    .rev()
+                    .filter(|e| e.chat_id == Some(user))
+                    .find(|e| has(e.reply_markup.as_ref()))
+                    .and_then(|e| e.message_id)
+                    .ok_or_else(|| format!("no button with data {data:?}"))?;
+                let done = sim
+                    .user_presses_button(now, user, user, message, data)
+                    .map_err(|e| e.to_string())?;
+                Ok(json!({"updateId": done.update_id, "queryId": done.query_id}))
+            }
+            Sim::TrueConf(host) => {
+                let user = user.unwrap_or_else(|| SIM_TRUECONF_USER.to_owned());
+                let message = host
+                    .sim
+                    .transcript()
+                    .iter()
+                    .rev()
+                    .find(|e| has(e.buttons.as_ref()))
+                    .and_then(|e| e.message_id.clone())
+                    .ok_or_else(|| format!("no button {data:?}"))?;
+                let done = host
+                    .sim
+                    .user_presses_button(now, &user, &message, data)
+                    .map_err(|e| e.to_string())?;
+                Ok(json!({"chatId": done.chat_id, "messageId": done.message_id}))
+            }
+        })
+    }
+
+    /// Simulator (Telegram): the user types an inline query.
+    #[wasm_bindgen(js_name = simInlineQuery)]
+    pub fn sim_inline_query(&self, query: &str, user: Option<String>) -> Result<JsValue, JsValue> {
+        self.sim_act(|sim, now| match sim {
+            Sim::Telegram(sim) => {
+                let user = telegram_user(user)?;
+                let done = sim
+                    .user_inline_query(now, user, query, "")
+                    .map_err(|e| e.to_string())?;
+                Ok(json!({"updateId": done.update_id, "queryId": done.query_id}))
+            }
+            Sim::TrueConf(_) => Err("TrueConf has no inline queries".to_owned()),
+        })
+    }
+
+    /// Simulator: everything the bot did, in order (the platform simulator's transcript).
+    #[wasm_bindgen(js_name = simTranscript)]
+    pub fn sim_transcript(&self) -> Result<JsValue, JsValue> {
+        self.with_core(|c| {
+            let entries = match &c.sim {
+                Some(Sim::Telegram(sim)) => serde_json::to_value(sim.transcript()),
+                Some(Sim::TrueConf(host)) => serde_json::to_value(host.sim.transcript()),
+                None => return Err(js_error("the bot has no simulator")),
+            };
+            Ok(to_js(&entries.unwrap_or(Value::Null)))
+        })
+    }
+}
+
+fn telegram_user(user: Option<String>) -> Result<i64, String> {
+    match user {
+        Some(u) => u.parse().map_err(|_| format!("user {u:?} is not a number")),
+        None => Ok(SIM_USER),
+    }
+}
+
+impl Drop for WasmBot {
+    fn drop(&mut self) {
+        if let Ok(mut c) = self.core.try_borrow_mut() {
+            if let Some((_, handle)) = c.timer.take() {
+                clear_timeout(&handle);
+            }
+            for controller in c.http.values() {
+                controller.abort();
+            }
+            c.sockets.clear();
+        }
+    }
+}

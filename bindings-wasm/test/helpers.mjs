@@ -1,0 +1,110 @@
+// Test helpers: the loopback simulator server (botwire-sim) started on a free port, its
+// control API, and bounded waits. Every process started here is killed by `stop()`.
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const packageDir = path.resolve(here, '..');
+export const repoDir = path.resolve(packageDir, '..');
+
+/** The botwire-sim binary: $BOTWIRE_SIM, or the debug build in Cargo's target directory. */
+export function simBinary() {
+  const candidates = [
+    process.env.BOTWIRE_SIM,
+    process.env.CARGO_TARGET_DIR && path.join(process.env.CARGO_TARGET_DIR, 'debug', 'botwire-sim'),
+    path.join(repoDir, 'target', 'debug', 'botwire-sim'),
+  ].filter(Boolean);
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new Error(
+      `botwire-sim not found (tried ${candidates.join(', ')}): run 'cargo build -p botwire-sim' or set BOTWIRE_SIM`,
+    );
+  }
+  return found;
+}
+
+/** Starts botwire-sim (`args` e.g. ['--platform', 'trueconf']) and resolves once it listens. */
+export function startSim(args = [], { timeoutMs = 15000 } = {}) {
+  const proc = spawn(simBinary(), ['--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`botwire-sim did not start within ${timeoutMs} ms: ${stderr}`));
+    }, timeoutMs);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`botwire-sim exited with ${code}: ${stderr}`));
+    });
+    proc.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      const match = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(buffer);
+      if (!match) return;
+      clearTimeout(timer);
+      proc.removeAllListeners('exit');
+      const sim = {
+        url: match[1],
+        port: Number(match[2]),
+        proc,
+        stop() {
+          if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+          return new Promise((done) => {
+            if (proc.exitCode !== null || proc.signalCode !== null) done();
+            else proc.once('exit', () => done());
+          });
+        },
+      };
+      resolve(sim);
+    });
+  });
+}
+
+/** A JSON request to the simulator's control API; resolves with `result`. */
+export async function control(sim, route, body = undefined) {
+  const response = await fetch(`${sim.url}${route}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(65000),
+  });
+  const answer = await response.json();
+  if (!answer.ok) throw new Error(`${route}: ${answer.error}`);
+  return answer.result;
+}
+
+/** Telegram: the bot's transcript once it has `min` entries from `since` (waits ≤ waitMs). */
+export function transcript(sim, { since = 0, min = 1, waitMs = 10000 } = {}) {
+  return control(sim, `/control/transcript?since=${since}&min=${min}&wait_ms=${waitMs}`);
+}
+
+/** Resolves when `predicate()` holds, checking every `everyMs`; rejects after `timeoutMs`. */
+export async function until(predicate, { timeoutMs = 10000, everyMs = 20, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await predicate()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Collects unhandled promise rejections while a test file runs. */
+export function watchRejections() {
+  const seen = [];
+  const listener = (reason) => seen.push(reason);
+  process.on('unhandledRejection', listener);
+  return {
+    seen,
+    stop() {
+      process.off('unhandledRejection', listener);
+    },
+  };
+}
+
+/** The Telegram simulator's token. */
+export const TOKEN = '123456:TEST-TOKEN';
