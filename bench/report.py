@@ -225,16 +225,17 @@ and gzipped with node:zlib at level 9 (`{size['package']}`).
             rows.append(
                 f"| {c['label']} | {c['updates_per_s']:,.0f} | {1e6 / c['updates_per_s']:,.1f} | {c['ratio_vs_grammy']:.2f}x | {c['handled']:,} |"
             )
-        public = tp["contenders"]["botwire_webhook"]["ratio_vs_grammy"]
+        public = tp["contenders"]["botwire_handle_update"]["ratio_vs_grammy"]
         parts.append(f"""
 `node bench/npm/throughput.mjs` ({tp['node']}, grammY {tp['grammy']}): the {tp['updates']:,} updates of the
 corpus, each from its JSON text to a JS handler that awaits its outgoing call (`/start`
 replies, callback queries are answered, text messages and channel posts are echoed); a run
 ends when every handler has settled. Outgoing calls are swallowed: grammY's by an API
 transformer answering `{{ ok: true, result: true }}` (no request built); botwire's by a `fetch`
-answering from memory (the runtime builds each request and decodes each answer). botwire has
-no public entry taking an update, so it is fed through `bot.webhookHandler()` with a fetch
-`Request` per update, and, for scale, through the internal `handleWebhook` that handler calls.
+answering from memory (the runtime builds each request and decodes each answer). Both are fed
+one update at a time, awaiting each: grammY with `bot.handleUpdate(JSON.parse(text))`, botwire
+with `bot.handleUpdate(text)` (`intake: 'none'`, `botInfo` given: no polling, no `getMe`), and,
+for reference, botwire through `bot.webhookHandler()` with a fetch `Request` per update.
 In one process, runs alternating; median of {tp['runs']} after a warm-up run each.
 
 | path | updates/s | µs/update | vs grammY | handlers run |
@@ -243,7 +244,7 @@ In one process, runs alternating; median of {tp['runs']} after a warm-up run eac
 
 | target | measured | met |
 |---|---:|:---:|
-| the public path at least as fast as grammY (ratio of updates/s) | {public:.2f}x | {'yes' if public >= 1 else 'NO'} |
+| `bot.handleUpdate` at least as fast as grammY (ratio of updates/s) | {public:.2f}x | {'yes' if public >= 1 else 'NO'} |
 """)
     return "".join(parts)
 

@@ -60,6 +60,15 @@ export interface IdleConversation {
   bot: Bot;
 }
 
+/** What Telegram's `getMe` answers (the fields botwire reads; the rest is kept). */
+export interface TelegramBotInfo {
+  id: number;
+  is_bot: boolean;
+  first_name: string;
+  username: string;
+  [field: string]: unknown;
+}
+
 /** Options every bot takes. */
 export interface CommonOptions {
   dispatch?: DispatchOptions;
@@ -82,8 +91,12 @@ export interface TelegramBotOptions extends CommonOptions {
   /** Route every request to a simulated Telegram inside the package (no network, no token);
    * `bot.simulator` plays the user. */
   simulator?: boolean;
-  /** How updates arrive (default `"polling"`). */
+  /** How updates arrive (default `"polling"`): `"webhook"` (HTTP deliveries through
+   * `webhookHandler`/`nodeHandler`, and `handleUpdate`), `"none"` (no polling, no HTTP
+   * deliveries: updates come only through `bot.handleUpdate`). */
   intake?: 'polling' | 'webhook' | 'none';
+  /** The result of `getMe`, known beforehand: `start()` then skips its `getMe` call. */
+  botInfo?: TelegramBotInfo;
   polling?: {
     /** Long-poll timeout (s, default 30). */
     timeoutSecs?: number;
@@ -434,6 +447,12 @@ export declare class Bot<P extends Platform = Platform> {
   act(action: Action): Promise<ActionResult>;
   exportState(): unknown;
   restoreState(state: unknown): number;
+  /** Telegram: handles one Update (object, JSON text or UTF-8 bytes) without HTTP or
+   * polling (`intake: 'none'` or `'webhook'`), starting the bot if needed. Resolves once
+   * its handlers, and the actions they awaited, settled (failures go to `bot.catch`).
+   * Rejects with UndecodableUpdateError (no readable `update_id`), StoppedError,
+   * InvalidCallError (polling intake, TrueConf, a full dispatch queue). */
+  handleUpdate(update: object | string | Uint8Array): Promise<void>;
   /** Telegram webhooks for fetch-handler runtimes. */
   webhookHandler(): (request: Request) => Promise<Response>;
   /** Telegram webhooks for Node's http server. */
@@ -464,6 +483,9 @@ export declare class BotwireError extends Error {
   attempts?: number;
   event?: BotEvent;
   timeoutMs?: number;
+  /** UndecodableUpdateError: the update's id and kind (`"callback_query"`, ...). */
+  updateId?: number;
+  updateKind?: string;
 }
 export declare class InvalidOptionsError extends BotwireError {}
 export declare class InvalidCallError extends BotwireError {}
@@ -482,3 +504,7 @@ export declare class HandlerError extends BotwireError {
 export declare class HandlerTimeoutError extends BotwireError {}
 export declare class DeadLetterError extends BotwireError {}
 export declare class StoppedError extends BotwireError {}
+/** A Telegram update that cannot be decoded: `bot.handleUpdate` rejects with it when the
+ * update has no readable `update_id`; with one, it goes to `bot.catch` (`updateId`,
+ * `updateKind`, `reason`) and the update is dispatched as an `unknown` event. */
+export declare class UndecodableUpdateError extends BotwireError {}

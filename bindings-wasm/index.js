@@ -21,6 +21,7 @@ export {
   HandlerTimeoutError,
   DeadLetterError,
   StoppedError,
+  UndecodableUpdateError,
 } from './js/errors.js';
 
 /** The package's version. */

@@ -10,9 +10,10 @@
 // - grammY: an API transformer answers `{ ok: true, result: true }` (no request is built);
 // - botwire: `fetch` is replaced by a function answering from memory (the runtime still builds
 //   each request and decodes each answer, as with a network).
-// botwire has no public entry taking an update; it is fed through `bot.webhookHandler()` with
-// a fetch `Request` per update (the public path), and, for scale, through the internal
-// `handleWebhook` the handler calls (headers JSON and body bytes, no Request).
+// botwire is fed as grammY is: `await bot.handleUpdate(text)` per update (the public path; the
+// update's JSON text, which it decodes itself, with `intake: 'none'` and `botInfo`, so it
+// neither polls nor calls getMe), and, for reference, through `bot.webhookHandler()` with a
+// fetch `Request` per update (`intake: 'webhook'`).
 // Runs alternate between the contenders; each figure is the median of 5 timed runs after one
 // warm-up run. Nothing here asserts on time.
 
@@ -31,8 +32,6 @@ const RUNS = Number(process.env.BOTWIRE_NPM_RUNS ?? 5);
 const SETTLE_TIMEOUT_MS = 120000;
 
 const lines = readFileSync(path.join(corpusDir, 'updates.jsonl'), 'utf8').split('\n').filter((l) => l.length > 0);
-const encoder = new TextEncoder();
-const bodies = lines.map((l) => encoder.encode(l));
 const TOKEN = '123456:BENCH';
 const BOT_USER = { id: 123456, is_bot: true, first_name: 'Bench', username: 'bench_bot' };
 
@@ -96,13 +95,13 @@ async function runGrammy() {
 
 // ---- botwire ----
 const FLOOD_OFF = { max: 1_000_000_000, windowMs: 1000 };
-async function makeBotwire() {
+async function makeBotwire(entry) {
   const state = { done: 0, errors: 0 };
   const bot = new Bot({
     platform: 'telegram',
     token: TOKEN,
     apiRoot: 'http://127.0.0.1:9',
-    intake: 'webhook',
+    ...(entry === 'request' ? { intake: 'webhook' } : { intake: 'none', botInfo: BOT_USER }),
     dispatch: { maxQueued: 1_000_000 },
     flood: { perChat: FLOOD_OFF, perGroup: FLOOD_OFF, global: FLOOD_OFF, maxQueuedPerChat: 1_000_000, maxQueuedTotal: 1_000_000 },
   });
@@ -127,7 +126,7 @@ async function makeBotwire() {
 
 let botwireExpected;
 async function runBotwire(entry) {
-  const { bot, state } = await makeBotwire();
+  const { bot, state } = await makeBotwire(entry);
   let refused = 0;
   const t0 = performance.now();
   if (entry === 'request') {
@@ -139,10 +138,12 @@ async function runBotwire(entry) {
       if (response.status !== 200) refused++;
     }
   } else {
-    const headers = JSON.stringify([['content-type', 'application/json']]);
-    for (const body of bodies) {
-      const reply = bot._core.handleWebhook(headers, body);
-      if (reply.status !== 200) refused++;
+    for (const line of lines) {
+      try {
+        await bot.handleUpdate(line);
+      } catch {
+        refused++;
+      }
     }
   }
   const handled = await settle(() => state.done, botwireExpected);
@@ -154,8 +155,8 @@ async function runBotwire(entry) {
 
 const contenders = [
   { key: 'grammy', label: 'grammY: JSON.parse + bot.handleUpdate', run: runGrammy },
+  { key: 'botwire_handle_update', label: 'botwire: bot.handleUpdate (JSON text)', run: () => runBotwire('update') },
   { key: 'botwire_webhook', label: 'botwire: bot.webhookHandler() with a Request per update', run: () => runBotwire('request') },
-  { key: 'botwire_core', label: 'botwire: internal handleWebhook (bytes, no Request)', run: () => runBotwire('core') },
 ];
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

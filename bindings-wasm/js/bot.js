@@ -10,8 +10,12 @@ import {
   HandlerError,
   InvalidCallError,
   InvalidOptionsError,
+  StoppedError,
+  UndecodableUpdateError,
   errorFromInfo,
 } from './errors.js';
+
+const utf8 = new TextEncoder();
 
 // Aliases of event kinds in the vocabulary of JS bot frameworks.
 const KIND_ALIASES = {
@@ -177,7 +181,15 @@ export class Bot {
     if (!isPlainObject(options)) {
       throw new InvalidOptionsError('new Bot(options) takes a plain object');
     }
-    const { conversation, ...rest } = options;
+    const { conversation, botInfo, ...rest } = options;
+    if (botInfo !== undefined) {
+      if (!isPlainObject(botInfo) || typeof botInfo.username !== 'string') {
+        throw new InvalidOptionsError('options.botInfo must be the result of getMe (an object with a username)');
+      }
+      if (rest.platform !== 'telegram') {
+        throw new InvalidOptionsError('options.botInfo applies to Telegram bots');
+      }
+    }
     let onIdle;
     let conversationData;
     if (conversation !== undefined) {
@@ -211,13 +223,16 @@ export class Bot {
     this.platform = this._core.platform;
     this.api = makeApi(this);
     this.simulator = this._core.hasSimulator ? new Simulator(this) : undefined;
-    this.botInfo = undefined;
+    this.botInfo = botInfo;
     this._handlers = [];
     this._middleware = [];
     this._catch = undefined;
     this._notice = undefined;
     this._onIdle = onIdle;
     this._starting = undefined;
+    this._stopped = false;
+    this._intake = rest.intake;
+    if (botInfo) this._core.setBotUsername(botInfo.username);
     this._core.setCallbacks(
       (event, match) => this._dispatch(event, match),
       (info) => this._report(errorFromInfo(info)),
@@ -322,10 +337,11 @@ export class Bot {
     return this;
   }
 
-  /** Starts intake: Telegram checks the token with getMe (`bot.botInfo`), then polls;
-   * TrueConf resolves once connected. Rejects with a typed error (UnauthorizedError,
-   * NetworkError, ...) and then does not run. */
+  /** Starts intake: Telegram checks the token with getMe (`bot.botInfo`; skipped when
+   * `options.botInfo` was given), then polls; TrueConf resolves once connected. Rejects with
+   * a typed error (UnauthorizedError, NetworkError, ...) and then does not run. */
   start() {
+    this._stopped = false;
     if (!this._starting) {
       this._starting = this._start().catch((error) => {
         this._starting = undefined;
@@ -337,9 +353,11 @@ export class Bot {
 
   async _start() {
     if (this.platform === 'telegram') {
-      const me = await this.api.getMe();
-      this.botInfo = me;
-      if (me && typeof me.username === 'string') this._core.setBotUsername(me.username);
+      if (this.botInfo === undefined) {
+        const me = await this.api.getMe();
+        this.botInfo = me;
+        if (me && typeof me.username === 'string') this._core.setBotUsername(me.username);
+      }
       await this._core.start();
     } else {
       try {
@@ -353,6 +371,7 @@ export class Bot {
   /** Stops gracefully: intake stops (the long poll is aborted), running handlers and their
    * actions finish, the cursor is confirmed. Resolves with `{ offset }`. */
   async stop() {
+    this._stopped = true;
     const starting = this._starting;
     if (starting) await starting.catch(() => {});
     this._starting = undefined;
@@ -382,6 +401,40 @@ export class Bot {
   /** Restores a state from `exportState()` before `start()`; returns how many events return. */
   restoreState(state) {
     return this._core.restoreState(JSON.stringify(state));
+  }
+
+  /** Handles one Telegram Update (a parsed object, JSON text or UTF-8 bytes) without HTTP
+   * and without polling (`intake: 'none'` or `'webhook'`), starting the bot if needed.
+   * Resolves once the update's handlers (and the actions they awaited) settled — a handler
+   * that failed every attempt goes to `bot.catch` as a DeadLetterError and still resolves
+   * this; a repeated `update_id` resolves at once. Rejects with UndecodableUpdateError (no
+   * readable `update_id`), StoppedError (the bot stopped), InvalidCallError (polling
+   * intake, TrueConf, a full dispatch queue). */
+  handleUpdate(update) {
+    return this._track(this._handleUpdate(update));
+  }
+
+  async _handleUpdate(update) {
+    if (this.platform !== 'telegram') {
+      throw new InvalidCallError('handleUpdate is for Telegram bots', { kind: 'invalid_call' });
+    }
+    if ((this._intake ?? 'polling') === 'polling') {
+      throw new InvalidCallError("handleUpdate needs intake 'webhook' or 'none' (not polling)", {
+        kind: 'invalid_call',
+      });
+    }
+    let body;
+    if (update instanceof Uint8Array) body = update;
+    else if (typeof update === 'string') body = utf8.encode(update);
+    else if (isPlainObject(update)) body = utf8.encode(JSON.stringify(update));
+    else {
+      throw new UndecodableUpdateError('handleUpdate takes an Update as an object, JSON text or bytes', {
+        kind: 'undecodable_update',
+      });
+    }
+    if (this._stopped) throw new StoppedError('the bot has stopped', { kind: 'stopped' });
+    await this.start();
+    return this._core.handleUpdate(body);
   }
 
   /** A fetch-style handler for Telegram webhooks: `(request: Request) => Promise<Response>`

@@ -15,6 +15,8 @@ const DETAIL_FIELDS = [
   'attempts',
   'event',
   'timeoutMs',
+  'updateId',
+  'updateKind',
 ];
 
 /** The base class of every error botwire reports. */
@@ -81,6 +83,15 @@ export class HandlerTimeoutError extends BotwireError {}
 /** An event failed every attempt (`attempts`, `reason`); `event` is the event. */
 export class DeadLetterError extends BotwireError {}
 
+/** A Telegram update the package cannot decode. Given to `bot.handleUpdate` without a
+ * readable `update_id` (or refused: too large), the call rejects with it and nothing is
+ * dispatched. With an `update_id` but a payload that does not fit the Bot API model (a
+ * callback query without `chat_instance`, ...) or a kind this version does not know, from
+ * any intake, it goes to `bot.catch` naming `updateId` and `updateKind` (`reason`:
+ * "invalid", "unknown_kind" or "empty"), and the update is still dispatched as an
+ * `unknown` event. */
+export class UndecodableUpdateError extends BotwireError {}
+
 /** The bot or session stopped (for good, after a permanent failure, or before it started). */
 export class StoppedError extends BotwireError {}
 
@@ -117,6 +128,8 @@ export function errorFromInfo(info) {
     attempts: info.attempts,
     event: info.event,
     timeoutMs: info.timeoutMs,
+    updateId: info.updateId,
+    updateKind: info.updateKind,
   };
   let message = info.message ?? info.kind;
   if (info.method && !String(message).includes(info.method)) message = `${info.method}: ${message}`;
@@ -138,6 +151,9 @@ export function errorFromInfo(info) {
       break;
     case 'handler_timeout':
       Class = HandlerTimeoutError;
+      break;
+    case 'undecodable_update':
+      Class = UndecodableUpdateError;
       break;
     case 'stopped':
       Class = StoppedError;

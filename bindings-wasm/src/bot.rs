@@ -24,7 +24,7 @@ use botwire_core::io::{ConnId, HttpErrorKind, HttpRequest, RequestId, Timestamp}
 use botwire_core::runtime::bot::{BotOutput, TelegramBot};
 use botwire_core::runtime::conversation::Conversations;
 use botwire_core::runtime::dispatcher::DispatchId;
-use botwire_core::runtime::model::{Action, Event, EventKind};
+use botwire_core::runtime::model::{Action, Event, EventKind, Payload};
 use botwire_core::runtime::router::{Filter, Route, Router};
 use botwire_core::runtime::storage::MemoryStorage;
 use botwire_core::runtime::trueconf_bot::TrueConfBot;
@@ -32,6 +32,7 @@ use botwire_core::sim::telegram::{SimConfig, SimReply, TelegramSim};
 use botwire_core::sim::trueconf::{SimConfig as TrueConfSimConfig, SimConn, SimWsOut, TrueConfSim};
 use botwire_core::sim::trueconf_harness::{SIM_HOST, SIM_PORT};
 use botwire_core::telegram::client;
+use botwire_core::telegram::types::{UpdateKind, UPDATE_KINDS};
 use botwire_core::trueconf::session::SessionEvent;
 use futures::channel::mpsc;
 use futures::future::{select, Either};
@@ -292,6 +293,14 @@ struct Core {
     sockets: HashMap<u64, mpsc::UnboundedSender<String>>,
     start_waiters: Vec<Pending>,
     stop_waiters: Vec<Pending>,
+    /// Telegram: the secret token `handleUpdate` delivers with (`None`: it cannot).
+    update_intake: Option<Option<String>>,
+    /// Telegram: whether HTTP webhook deliveries are accepted.
+    http_webhook: bool,
+    /// Promises of `handleUpdate`, by event id, settled once the event's handling is.
+    update_waiters: HashMap<String, Vec<Pending>>,
+    /// The update `handleUpdate` is handing in right now (to tell its duplicate notice).
+    fresh_update: Option<i64>,
     timer: Option<(Timestamp, JsValue)>,
     timer_closure: Option<Closure<dyn FnMut()>>,
 }
@@ -470,19 +479,22 @@ fn act_on(core: &Shared, out: BotOutput) {
             core.borrow_mut().sockets.remove(&conn.0);
         }
         BotOutput::Dispatch { id, event, attempt } => dispatch(core, id, event, attempt),
-        BotOutput::DeadLetter(dead) => report_error(
-            core,
-            &json!({
-                "kind": "dead_letter",
-                "message": format!(
-                    "event {} failed {} times: {}",
-                    dead.event.id, dead.attempts, dead.reason
-                ),
-                "attempts": dead.attempts,
-                "reason": dead.reason,
-                "event": dead.event.to_json(),
-            }),
-        ),
+        BotOutput::DeadLetter(dead) => {
+            report_error(
+                core,
+                &json!({
+                    "kind": "dead_letter",
+                    "message": format!(
+                        "event {} failed {} times: {}",
+                        dead.event.id, dead.attempts, dead.reason
+                    ),
+                    "attempts": dead.attempts,
+                    "reason": dead.reason,
+                    "event": dead.event.to_json(),
+                }),
+            );
+            settle_update(core, &dead.event.id);
+        }
         BotOutput::ActionDone { id, result } => {
             let pending = core.borrow_mut().actions.remove(&id.0);
             if let Some((pending, method)) = pending {
@@ -509,6 +521,14 @@ fn act_on(core: &Shared, out: BotOutput) {
             for w in waiters {
                 w.resolve(&value);
             }
+            let updates = std::mem::take(&mut core.borrow_mut().update_waiters);
+            let stopped = to_js(&json!({
+                "kind": "stopped",
+                "message": "the bot stopped before the update was handled",
+            }));
+            for w in updates.into_values().flatten() {
+                w.reject(&stopped);
+            }
             fail_start(
                 core,
                 &json!({"kind": "stopped", "message": "the bot stopped before it started"}),
@@ -523,6 +543,26 @@ fn act_on(core: &Shared, out: BotOutput) {
 
 fn on_notice(core: &Shared, notice: client::Event) {
     match &notice {
+        client::Event::Dropped {
+            update_id,
+            reason: client::DropReason::Duplicate,
+        } if core.borrow().fresh_update == Some(*update_id) => {
+            // A repeated `handleUpdate`: it was handled already (or is being handled).
+            let pending = {
+                let mut c = core.borrow_mut();
+                c.fresh_update = None;
+                let key = update_id.to_string();
+                let pending = c.update_waiters.get_mut(&key).and_then(Vec::pop);
+                if c.update_waiters.get(&key).is_some_and(Vec::is_empty) {
+                    c.update_waiters.remove(&key);
+                }
+                pending
+            };
+            if let Some(p) = pending {
+                p.resolve(&JsValue::UNDEFINED);
+            }
+            report_notice(core, &crate::json::event_to_json(&notice));
+        }
         client::Event::Fatal { error } => {
             let mut info = crate::json::api_error_to_json(error);
             info["method"] = "getUpdates".into();
@@ -752,10 +792,18 @@ fn dispatch(core: &Shared, id: DispatchId, event: Arc<Event>, attempt: u32) {
         info["attempt"] = attempt.into();
         (c.callbacks.dispatch.clone(), info, c.handler_timeout_ms)
     };
+    if attempt == 1 {
+        if let Some(info) = undecodable_info(&event) {
+            report_error(core, &info);
+        }
+    }
     let Some(callback) = callback else {
-        let mut c = core.borrow_mut();
-        let now = c.now();
-        let _ = c.machine.complete(now, id);
+        {
+            let mut c = core.borrow_mut();
+            let now = c.now();
+            let _ = c.machine.complete(now, id);
+        }
+        settle_update(core, &event.id);
         return;
     };
     let event_js = to_js(&event.to_json());
@@ -799,17 +847,71 @@ fn dispatch(core: &Shared, id: DispatchId, event: Arc<Event>, attempt: u32) {
         let Some(core) = weak.upgrade() else {
             return;
         };
-        {
+        let completed = {
             let mut c = core.borrow_mut();
             let now = c.now();
             // Unknown ids are dispatches the runtime already timed out: nothing to report.
-            let _ = match outcome {
-                Ok(()) => c.machine.complete(now, id),
-                Err(reason) => c.machine.fail(now, id, reason),
-            };
+            match outcome {
+                Ok(()) => c.machine.complete(now, id).is_ok(),
+                Err(reason) => {
+                    let _ = c.machine.fail(now, id, reason);
+                    false
+                }
+            }
+        };
+        // A failure settles with its dead letter (or is retried).
+        if completed {
+            settle_update(&core, &event.id);
         }
         pump(&core);
     });
+}
+
+/// Resolves the `handleUpdate` promises of event `id`.
+fn settle_update(core: &Shared, id: &str) {
+    let waiters = {
+        let mut c = core.borrow_mut();
+        if c.update_waiters.is_empty() {
+            return;
+        }
+        c.update_waiters.remove(id)
+    };
+    for w in waiters.into_iter().flatten() {
+        w.resolve(&JsValue::UNDEFINED);
+    }
+}
+
+/// The error description of a Telegram update the package could not decode: its kind is
+/// unknown to this version, or its payload does not fit the Bot API model (a field missing,
+/// ...). It is still dispatched, as an `unknown` event.
+fn undecodable_info(event: &Event) -> Option<Value> {
+    let Payload::Telegram(update) = &event.payload else {
+        return None;
+    };
+    let UpdateKind::Unknown { kind, .. } = &update.kind else {
+        return None;
+    };
+    let (reason, why) = if kind.is_empty() {
+        ("empty", "it has no payload".to_owned())
+    } else if UPDATE_KINDS.contains(&kind.as_str()) {
+        (
+            "invalid",
+            format!("its {kind} does not fit the Bot API model"),
+        )
+    } else {
+        ("unknown_kind", format!("its kind {kind:?} is unknown"))
+    };
+    Some(json!({
+        "kind": "undecodable_update",
+        "message": format!(
+            "update {} could not be decoded: {why}; it is dispatched as an unknown event",
+            update.update_id
+        ),
+        "updateId": update.update_id,
+        "updateKind": kind,
+        "reason": reason,
+        "event": event.to_json(),
+    }))
 }
 
 fn reason_of(error: &JsValue) -> String {
@@ -927,6 +1029,10 @@ impl WasmBot {
             sockets: HashMap::new(),
             start_waiters: Vec::new(),
             stop_waiters: Vec::new(),
+            update_intake: config.update_intake,
+            http_webhook: config.http_webhook,
+            update_waiters: HashMap::new(),
+            fresh_update: None,
             timer: None,
             timer_closure: None,
         }));
@@ -1164,6 +1270,12 @@ impl WasmBot {
         let reply = {
             let mut c = self.core.borrow_mut();
             let now = c.now();
+            if matches!(c.machine, Machine::Telegram(_)) && !c.http_webhook {
+                return Ok(to_js(&json!({
+                    "status": 404,
+                    "body": "webhook intake is not configured",
+                })));
+            }
             match &mut c.machine {
                 Machine::Telegram(bot) => bot.handle_webhook(now, &headers, body),
                 Machine::TrueConf(_) => return Err(js_error("TrueConf has no webhooks")),
@@ -1174,6 +1286,85 @@ impl WasmBot {
             "status": reply.status,
             "body": String::from_utf8_lossy(&reply.body),
         })))
+    }
+
+    /// Hands in one Telegram update (JSON bytes) without HTTP; resolves once its handling
+    /// settled (handled, or dead-lettered), rejects with an error description when it is
+    /// refused (not an update, the bot stops, the dispatch queue is full, wrong intake).
+    #[wasm_bindgen(js_name = handleUpdate)]
+    pub fn handle_update(&self, body: &[u8]) -> Promise {
+        #[derive(serde::Deserialize)]
+        struct Id {
+            update_id: i64,
+        }
+        let (promise, pending) = Pending::new();
+        let refusal = {
+            let mut c = self.core.borrow_mut();
+            let c = &mut *c;
+            let secret = match (&c.machine, &c.update_intake) {
+                (Machine::Telegram(_), Some(secret)) => secret.clone(),
+                (Machine::Telegram(_), None) => {
+                    return rejected(&json!({"kind": "invalid_call",
+                        "message": "handleUpdate needs intake \"webhook\" or \"none\" (not polling)"}))
+                }
+                (Machine::TrueConf(_), _) => {
+                    return rejected(&json!({"kind": "invalid_call",
+                        "message": "handleUpdate is for Telegram bots"}))
+                }
+            };
+            if matches!(c.state, RunState::Stopping | RunState::Stopped) {
+                return rejected(&json!({"kind": "stopped", "message": "the bot has stopped"}));
+            }
+            let update_id = match serde_json::from_slice::<Id>(body) {
+                Ok(id) => id.update_id,
+                Err(e) => {
+                    return rejected(&json!({"kind": "undecodable_update",
+                        "message": format!("not a Telegram update: {e}")}))
+                }
+            };
+            let headers: Vec<(&str, &str)> = secret
+                .as_deref()
+                .map(|s| ("X-Telegram-Bot-Api-Secret-Token", s))
+                .into_iter()
+                .collect();
+            let now = c.now();
+            let Machine::Telegram(bot) = &mut c.machine else {
+                return promise;
+            };
+            let reply = bot.handle_webhook(now, &headers, body);
+            match reply.status {
+                200 => {
+                    c.update_waiters
+                        .entry(update_id.to_string())
+                        .or_default()
+                        .push(pending);
+                    c.fresh_update = Some(update_id);
+                    None
+                }
+                503 if bot.is_stopped() || c.state != RunState::Running => Some((
+                    pending,
+                    json!({"kind": "stopped", "message": "the bot is stopping"}),
+                )),
+                503 => Some((
+                    pending,
+                    json!({"kind": "queue_full", "updateId": update_id,
+                        "message": format!("update {update_id} refused: the dispatch queue is full")}),
+                )),
+                status => Some((
+                    pending,
+                    json!({"kind": "undecodable_update", "updateId": update_id, "status": status,
+                        "message": format!("update {update_id} refused: {}",
+                            String::from_utf8_lossy(&reply.body))}),
+                )),
+            }
+        };
+        if let Some((pending, info)) = refusal {
+            pending.reject(&to_js(&info));
+            return promise;
+        }
+        pump(&self.core);
+        self.core.borrow_mut().fresh_update = None;
+        promise
     }
 
     /// The stored state of conversation `key` (`undefined` when it has none).

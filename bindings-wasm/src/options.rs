@@ -10,6 +10,8 @@ use botwire_core::runtime::flood::{Budget, FloodConfig};
 use botwire_core::runtime::trueconf_bot::TrueConfBotConfig;
 use botwire_core::sim::trueconf::SimConfig as TrueConfSimConfig;
 use botwire_core::sim::trueconf_harness::sim_session_config;
+use botwire_core::telegram::client::WebhookConfig;
+use botwire_core::telegram::Intake;
 use botwire_core::trueconf::session::{Credentials, KeepAlive, SessionConfig};
 use serde::Deserialize;
 
@@ -179,6 +181,11 @@ pub struct Config {
     pub handler_timeout_ms: Option<u64>,
     /// Requests go to the in-package simulator.
     pub simulator: bool,
+    /// Telegram: how `handleUpdate` hands an update to the runtime — `None` when it cannot
+    /// (polling, TrueConf), else the secret token its deliveries carry.
+    pub update_intake: Option<Option<String>>,
+    /// Telegram: whether HTTP webhook deliveries are accepted (`intake: "webhook"`).
+    pub http_webhook: bool,
 }
 
 fn forbid(present: bool, name: &str, platform: &str) -> Result<(), String> {
@@ -205,6 +212,8 @@ impl BotOptions {
             handler_timeout_ms.map(|ms| ms.saturating_add(HANDLER_TIMEOUT_BACKSTOP_MS));
         let conversation = conversation_config(self.conversation.unwrap_or_default())?;
         let simulator = self.simulator;
+        let mut update_intake = None;
+        let mut http_webhook = false;
         let machine = match self.platform.as_str() {
             "telegram" => {
                 for (present, name) in [
@@ -240,7 +249,8 @@ impl BotOptions {
                         "options.simulator works with polling and without options.apiRoot".into(),
                     );
                 }
-                let client = ClientOptions {
+                let intake = self.intake.clone();
+                let mut client = ClientOptions {
                     token,
                     api_root: self.api_root,
                     intake: self.intake,
@@ -258,6 +268,16 @@ impl BotOptions {
                     call_timeout_ms: self.call_timeout_ms,
                 }
                 .into_config()?;
+                // `"none"`: no intake of its own, but `handleUpdate` still hands updates in,
+                // through a webhook intake that refuses HTTP deliveries (see `http_webhook`).
+                if intake.as_deref() == Some("none") {
+                    client.intake = Intake::Webhook(WebhookConfig::default());
+                }
+                http_webhook = intake.as_deref() == Some("webhook");
+                update_intake = match &client.intake {
+                    Intake::Webhook(w) => Some(w.secret_token.clone()),
+                    _ => None,
+                };
                 let mut config = BotConfig::polling("");
                 config.client = client;
                 config.dispatch = dispatch;
@@ -367,6 +387,8 @@ impl BotOptions {
             conversation,
             handler_timeout_ms,
             simulator,
+            update_intake,
+            http_webhook,
         })
     }
 }
@@ -507,6 +529,23 @@ mod tests {
             MachineConfig::Telegram(b) => b.dispatch.handler_timeout_ms,
             MachineConfig::TrueConf(b) => b.dispatch.handler_timeout_ms,
         }
+    }
+
+    #[test]
+    fn handle_update_intakes() {
+        let none =
+            config_from_json(r#"{"platform":"telegram","token":"1:A","intake":"none"}"#).unwrap();
+        assert_eq!(none.update_intake, Some(None));
+        assert!(!none.http_webhook);
+        let hook = config_from_json(
+            r#"{"platform":"telegram","token":"1:A","intake":"webhook","webhook":{"secretToken":"s"}}"#,
+        )
+        .unwrap();
+        assert_eq!(hook.update_intake, Some(Some("s".to_owned())));
+        assert!(hook.http_webhook);
+        let polling = config_from_json(r#"{"platform":"telegram","token":"1:A"}"#).unwrap();
+        assert_eq!(polling.update_intake, None);
+        assert!(!polling.http_webhook);
     }
 
     #[test]

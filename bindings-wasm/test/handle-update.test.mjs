@@ -1,0 +1,168 @@
+// `bot.handleUpdate` against the loopback Telegram simulator (botwire-sim): updates handed in
+// without polling (`intake: 'none'`) or next to webhooks, `botInfo` skipping getMe, typed
+// refusals, and updates the package cannot decode reaching `bot.catch`.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  Bot,
+  DeadLetterError,
+  InvalidCallError,
+  InvalidOptionsError,
+  StoppedError,
+  UndecodableUpdateError,
+  BotwireError,
+} from '../index.js';
+import { TOKEN, control, startSim, until, watchRejections } from './helpers.mjs';
+
+const rejections = watchRejections();
+after(() => {
+  rejections.stop();
+  assert.deepEqual(rejections.seen, [], 'no unhandled promise rejection');
+});
+
+const BOT_INFO = { id: 123456, is_bot: true, first_name: 'Botwire', username: 'botwire_bot' };
+
+/** A simulator and a bot on it, both stopped at the end of `body`. */
+async function withBot(options, body) {
+  const sim = await startSim(['--no-rate-limits']);
+  const bot = new Bot({ platform: 'telegram', token: TOKEN, apiRoot: sim.url, ...options });
+  const errors = [];
+  bot.catch((e) => errors.push(e));
+  try {
+    await body({ bot, sim, errors });
+  } finally {
+    await Promise.race([bot.stop(), new Promise((r) => setTimeout(r, 5000))]);
+    await sim.stop();
+  }
+}
+
+/** An update as Telegram would send it: a message the simulator made but nobody polled. */
+async function messageUpdate(sim, text) {
+  await control(sim, '/control/message', { user_id: 42, text });
+  const updates = await control(sim, '/control/updates');
+  return updates[updates.length - 1];
+}
+
+const requests = async (sim) => (await control(sim, '/control/state')).counters.requests;
+const said = async (sim) => (await control(sim, '/control/transcript?since=0&min=0&wait_ms=0')).map((e) => e.text);
+
+test('handleUpdate with intake none and botInfo: no getMe, no polling, settles after the handler', async () => {
+  await withBot({ intake: 'none', botInfo: BOT_INFO }, async ({ bot, sim, errors }) => {
+    let slow = false;
+    bot.command('start', async (ctx) => {
+      await ctx.reply('hello');
+      await new Promise((r) => setTimeout(r, 30));
+      slow = true;
+    });
+    bot.on('message', (ctx) => ctx.reply(`echo: ${ctx.text}`));
+    const first = await messageUpdate(sim, '/start@botwire_bot');
+    const second = await messageUpdate(sim, 'as text');
+    const third = await messageUpdate(sim, 'as bytes');
+    const before = await requests(sim);
+
+    await bot.handleUpdate(first);
+    // Resolved only after the handler, and the reply it awaited, settled.
+    assert.equal(slow, true);
+    assert.deepEqual(await said(sim), ['hello']);
+    await bot.handleUpdate(JSON.stringify(second));
+    await bot.handleUpdate(new TextEncoder().encode(JSON.stringify(third)));
+    assert.deepEqual(await said(sim), ['hello', 'echo: as text', 'echo: as bytes']);
+    // A repeated update_id resolves at once and is not handled twice.
+    await bot.handleUpdate(first);
+    assert.deepEqual(await said(sim), ['hello', 'echo: as text', 'echo: as bytes']);
+
+    // Only the three replies: no getMe (botInfo), no getUpdates (intake none).
+    assert.equal((await requests(sim)) - before, 3);
+    assert.equal(bot.botInfo, BOT_INFO);
+    const state = await control(sim, '/control/state');
+    assert.equal(state.has_held_poll, false);
+    assert.equal(state.pending_update_count, 3, 'nobody polled');
+    assert.deepEqual(errors, []);
+    // intake 'none' takes no HTTP deliveries.
+    const hook = await bot.webhookHandler()(new Request('http://bot.example/', { method: 'POST', body: JSON.stringify(first) }));
+    assert.equal(hook.status, 404);
+  });
+});
+
+test('handleUpdate: handlers that fail still settle it; refusals are typed errors', async () => {
+  await withBot({ intake: 'none', botInfo: BOT_INFO, dispatch: { maxAttempts: 2, retryDelayMs: 20 } }, async ({ bot, sim, errors }) => {
+    bot.on('message', () => {
+      throw new Error('boom');
+    });
+    await bot.handleUpdate(await messageUpdate(sim, 'explode'));
+    const dead = errors.find((e) => e instanceof DeadLetterError);
+    assert.ok(dead, 'the dead letter was reported before handleUpdate resolved');
+    assert.equal(dead.attempts, 2);
+
+    for (const bad of ['not json', '{"message":{}}', 42, [1]]) {
+      await assert.rejects(bot.handleUpdate(bad), (e) => {
+        assert.ok(e instanceof UndecodableUpdateError && e instanceof BotwireError);
+        assert.equal(e.kind, 'undecodable_update');
+        return true;
+      });
+    }
+    // A rejection nobody awaits goes to bot.catch, not to an unhandled rejection.
+    bot.handleUpdate('nope');
+    await until(() => errors.some((e) => e instanceof UndecodableUpdateError), { what: 'the reported error' });
+
+    await bot.stop();
+    await assert.rejects(bot.handleUpdate(await messageUpdate(sim, 'late')), StoppedError);
+  });
+
+  const polling = new Bot({ platform: 'telegram', token: TOKEN, botInfo: BOT_INFO, intake: 'polling', polling: { timeoutSecs: 0 } });
+  polling.catch(() => {});
+  await assert.rejects(polling.handleUpdate({ update_id: 1 }), InvalidCallError);
+  await polling.stop();
+  assert.throws(() => new Bot({ platform: 'telegram', token: TOKEN, botInfo: 'me' }), InvalidOptionsError);
+  assert.throws(() => new Bot({ platform: 'telegram', token: TOKEN, botInfo: { id: 1 } }), InvalidOptionsError);
+});
+
+test('botInfo: start() skips getMe; without it start() calls getMe', async () => {
+  await withBot({ intake: 'none', botInfo: BOT_INFO }, async ({ bot, sim }) => {
+    const before = await requests(sim);
+    await bot.start();
+    assert.equal(await requests(sim), before);
+    assert.equal(bot.botInfo.username, 'botwire_bot');
+  });
+  await withBot({ intake: 'none' }, async ({ bot, sim }) => {
+    const before = await requests(sim);
+    await bot.start();
+    assert.equal(await requests(sim), before + 1);
+    assert.equal(bot.botInfo.username, 'botwire_bot');
+  });
+});
+
+test('an update the package cannot decode reaches bot.catch naming its id, and is still dispatched', async () => {
+  await withBot({ intake: 'webhook', botInfo: BOT_INFO }, async ({ bot, errors }) => {
+    const unknown = [];
+    bot.on('unknown', (ctx) => {
+      unknown.push(ctx.event.id);
+    });
+    // A callback query without chat_instance does not fit the Bot API model.
+    const pressed = {
+      update_id: 700,
+      callback_query: { id: 'q1', from: { id: 42, is_bot: false, first_name: 'Ann' }, data: 'x' },
+    };
+    await bot.handleUpdate(pressed);
+    const error = errors.find((e) => e instanceof UndecodableUpdateError);
+    assert.ok(error, 'bot.catch got an UndecodableUpdateError');
+    assert.equal(error.kind, 'undecodable_update');
+    assert.equal(error.updateId, 700);
+    assert.equal(error.updateKind, 'callback_query');
+    assert.equal(error.reason, 'invalid');
+    assert.match(error.message, /update 700/);
+    assert.deepEqual(unknown, ['700']);
+
+    // Through the webhook handler too, and for a kind this version does not know.
+    const response = await bot.webhookHandler()(
+      new Request('http://bot.example/', { method: 'POST', body: JSON.stringify({ update_id: 701, future_kind: { a: 1 } }) }),
+    );
+    assert.equal(response.status, 200);
+    await until(() => errors.some((e) => e.updateId === 701), { what: 'the second report' });
+    const second = errors.find((e) => e.updateId === 701);
+    assert.ok(second instanceof UndecodableUpdateError);
+    assert.equal(second.updateKind, 'future_kind');
+    assert.equal(second.reason, 'unknown_kind');
+  });
+});
