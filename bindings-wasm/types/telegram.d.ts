@@ -6520,7 +6520,7 @@ export interface InlineQueryResultGif {
   /**
    * Optional. MIME type of the thumbnail, must be one of "image/jpeg", "image/gif", or "video/mp4". Defaults to "image/jpeg".
    */
-  thumbnail_mime_type?: string;
+  thumbnail_mime_type?: "image/jpeg" | "image/gif" | "video/mp4";
   /** Optional. Title for the result */
   title?: string;
   /** Optional. Caption of the GIF file to be sent, 0-1024 characters after entities parsing */
@@ -6564,7 +6564,7 @@ export interface InlineQueryResultMpeg4Gif {
   /**
    * Optional. MIME type of the thumbnail, must be one of "image/jpeg", "image/gif", or "video/mp4". Defaults to "image/jpeg".
    */
-  thumbnail_mime_type?: string;
+  thumbnail_mime_type?: "image/jpeg" | "image/gif" | "video/mp4";
   /** Optional. Title for the result */
   title?: string;
   /** Optional. Caption of the MPEG-4 file to be sent, 0-1024 characters after entities parsing */

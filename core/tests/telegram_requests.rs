@@ -232,3 +232,17 @@ fn answers_are_parsed_or_classified() {
         MessageOrTrue::True
     );
 }
+
+/// A `type` field whose prose lists allowed values ("must be one of ...") is a plain field
+/// that keeps its value, not a fixed tag.
+#[test]
+fn listed_values_are_not_fixed_tags() {
+    use botwire_core::telegram::types::RichBlockListItem;
+    let item: RichBlockListItem =
+        serde_json::from_str(r#"{"label":"iv.","blocks":[],"type":"I"}"#).unwrap();
+    assert_eq!(item.kind.as_deref(), Some("I"));
+    let back = serde_json::to_value(&item).unwrap();
+    assert_eq!(back["type"], "I");
+    let plain = serde_json::to_value(RichBlockListItem::new("1.", vec![])).unwrap();
+    assert!(plain.get("type").is_none());
+}

@@ -244,6 +244,19 @@ fn field_ts(owner: &str, f: &Field, m: Option<&FieldM>) -> String {
         Ty::ChatId => return "ChatId".into(),
         _ => {}
     }
+    // A string whose prose lists its values ("must be one of \"a\" ..., \"A\" ..."): a union.
+    if f.types == ["String"] && f.description.contains("must be one of") {
+        let mut values = quoted_values(&f.description);
+        let mut seen = std::collections::HashSet::new();
+        values.retain(|v| seen.insert(v.clone()));
+        if values.len() > 1 {
+            return values
+                .iter()
+                .map(|v| lit(v))
+                .collect::<Vec<_>>()
+                .join(" | ");
+        }
+    }
     if f.types == ["Integer"] {
         if let Some(n) = always_integer(&f.description) {
             return n;

@@ -208,6 +208,10 @@ pub fn fixed_tag(field: &Field) -> Option<String> {
         return None;
     }
     let d = &field.description;
+    // "must be one of \"a\" ..., \"A\" ..." lists allowed values: a plain field, not a tag.
+    if d.contains("must be one of") {
+        return None;
+    }
     for marker in ["always ", "must be "] {
         if let Some(pos) = d.find(marker) {
             let rest = &d[pos + marker.len()..];

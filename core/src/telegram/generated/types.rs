@@ -17613,12 +17613,12 @@ pub struct RichBlockListItem {
     pub is_checked: Option<bool>,
     /// Optional. For ordered lists, the numeric value of the item label
     pub value: Option<i64>,
+    /// Optional. For ordered lists, the type of the item label; must be one of "a" for lowercase letters, "A" for uppercase letters, "i" for lowercase Roman numerals, "I" for uppercase Roman numerals, or "1" for decimal numbers
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
 }
 
 impl RichBlockListItem {
-    /// The fixed value of `type` that identifies this type on the wire.
-    pub const TAG: &'static str = "one";
-
     /// A value with the required fields set and every optional field empty.
     pub fn new(label: impl Into<String>, blocks: Vec<RichBlock>) -> Self {
         Self {
@@ -17627,6 +17627,7 @@ impl RichBlockListItem {
             has_checkbox: None,
             is_checked: None,
             value: None,
+            kind: None,
         }
     }
 
@@ -17647,12 +17648,17 @@ impl RichBlockListItem {
         self.value = Some(value);
         self
     }
+
+    /// Sets `type`.
+    pub fn kind(mut self, kind: impl Into<String>) -> Self {
+        self.kind = Some(kind.into());
+        self
+    }
 }
 
 impl Serialize for RichBlockListItem {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("type", "one")?;
         m.serialize_entry("label", &self.label)?;
         m.serialize_entry("blocks", &self.blocks)?;
         if let Some(v) = &self.has_checkbox {
@@ -17663,6 +17669,9 @@ impl Serialize for RichBlockListItem {
         }
         if let Some(v) = &self.value {
             m.serialize_entry("value", v)?;
+        }
+        if let Some(v) = &self.kind {
+            m.serialize_entry("type", v)?;
         }
         m.end()
     }
