@@ -69,8 +69,29 @@ export interface TelegramBotInfo {
   [field: string]: unknown;
 }
 
+/** A request handed to `options.transport`. */
+export interface TransportRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: Uint8Array<ArrayBuffer>;
+  /** The request's deadline; the bot fails the request as timed out after it. */
+  timeoutMs?: number;
+  /** Aborted when the bot gives the request up (stop, timeout). */
+  readonly signal: AbortSignal;
+}
+
+/** What `options.transport` resolves with: a status and a body (or a fetch `Response`). */
+export interface TransportResponse {
+  status: number;
+  body?: string | Uint8Array | ArrayBuffer | null;
+}
+
 /** Options every bot takes. */
 export interface CommonOptions {
+  /** Performs the bot's HTTP requests instead of `fetch` (a proxy, a custom agent, a test
+   * double). WebSocket traffic (TrueConf) is not affected. */
+  transport?: (request: TransportRequest) => Promise<TransportResponse | { status: number; arrayBuffer(): Promise<ArrayBuffer> }>;
   dispatch?: DispatchOptions;
   conversation?: ConversationOptions;
   /** Attempts per action (send, edit, call) before its failure is reported (default 3). */

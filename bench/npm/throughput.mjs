@@ -8,8 +8,8 @@
 // messages and channel posts are echoed; each handler awaits its outgoing call, and a run ends
 // when every handler has settled. Outgoing calls are swallowed:
 // - grammY: an API transformer answers `{ ok: true, result: true }` (no request is built);
-// - botwire: `fetch` is replaced by a function answering from memory (the runtime still builds
-//   each request and decodes each answer, as with a network).
+// - botwire: `options.transport` answers from memory (the runtime still builds each request
+//   in WebAssembly and reads each answer, as with a network).
 // botwire is fed as grammY is: `await bot.handleUpdate(text)` per update (the public path; the
 // update's JSON text, which it decodes itself, with `intake: 'none'` and `botInfo`, so it
 // neither polls nor calls getMe), and, for reference, through `bot.webhookHandler()` with a
@@ -42,11 +42,9 @@ const SENT = JSON.stringify({
 });
 const TRUE = JSON.stringify({ ok: true, result: true });
 const ME = JSON.stringify({ ok: true, result: BOT_USER });
-globalThis.fetch = async (input) => {
-  const url = typeof input === 'string' ? input : input.url;
-  const method = url.slice(url.lastIndexOf('/') + 1);
-  const body = method === 'sendMessage' ? SENT : method === 'getMe' ? ME : TRUE;
-  return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+const transport = async (request) => {
+  const method = request.url.slice(request.url.lastIndexOf('/') + 1);
+  return { status: 200, body: method === 'sendMessage' ? SENT : method === 'getMe' ? ME : TRUE };
 };
 
 /** Resolves once `done()` reaches `expected` (or, with `expected` undefined, once it stops
@@ -100,6 +98,7 @@ async function makeBotwire(entry) {
   const bot = new Bot({
     platform: 'telegram',
     token: TOKEN,
+    transport,
     apiRoot: 'http://127.0.0.1:9',
     ...(entry === 'request' ? { intake: 'webhook' } : { intake: 'none', botInfo: BOT_USER }),
     dispatch: { maxQueued: 1_000_000 },

@@ -34,6 +34,12 @@ use serde_json::{json, Value};
 
 /// The JSON object of one output.
 pub fn output_to_json(output: &Output) -> Value {
+    output_to_json_with(output, event_to_json)
+}
+
+/// The JSON object of one output, its event (if any) given by `event` (for example
+/// [`event_to_json_untyped`]).
+pub fn output_to_json_with(output: &Output, event: fn(&Event) -> Value) -> Value {
     match output {
         Output::Http { id, request } => json!({
             "type": "http",
@@ -41,7 +47,7 @@ pub fn output_to_json(output: &Output) -> Value {
             "request": request_to_json(request),
         }),
         Output::Abort { id } => json!({ "type": "abort", "id": id.0 }),
-        Output::Event(event) => json!({ "type": "event", "event": event_to_json(event) }),
+        Output::Event(e) => json!({ "type": "event", "event": event(e) }),
         // Output is non-exhaustive: a kind added to the core before the bindings know it is
         // still handed out, with its debug text for diagnosis.
         other => json!({ "type": "unsupported", "debug": format!("{other:?}") }),
@@ -71,6 +77,20 @@ pub fn request_to_json(request: &HttpRequest) -> Value {
 pub fn event_to_json(event: &Event) -> Value {
     match event {
         Event::Update(update) => json!({ "kind": "update", "update": update }),
+        other => event_to_json_untyped(other),
+    }
+}
+
+/// The JSON object of an event of a client whose updates stay JSON text
+/// (`TelegramClient<Json>`): a typed update, which such a client never hands out, becomes
+/// `null`, so a program using only this function has none of the typed model's serializers.
+pub fn event_to_json_untyped(event: &Event) -> Value {
+    match event {
+        Event::Update(_) => json!({ "kind": "update", "update": null }),
+        Event::JsonUpdate(update) => json!({
+            "kind": "update",
+            "update": serde_json::from_str::<Value>(update.json()).unwrap_or(Value::Null),
+        }),
         Event::Response(call) => {
             let mut object = json!({
                 "kind": "response",

@@ -73,6 +73,16 @@ class BotPromise extends Promise {
   }
 }
 
+/** An error description thrown by the engine: JSON text (or already an object). */
+function infoOf(thrown) {
+  if (typeof thrown !== 'string') return thrown;
+  try {
+    return JSON.parse(thrown);
+  } catch {
+    return { kind: 'internal', message: thrown };
+  }
+}
+
 const idOf = (value) => (value === undefined || value === null ? undefined : String(value));
 
 /** The simulated user of a bot created with `simulator: true` (Telegram: users are numbers,
@@ -181,7 +191,10 @@ export class Bot {
     if (!isPlainObject(options)) {
       throw new InvalidOptionsError('new Bot(options) takes a plain object');
     }
-    const { conversation, botInfo, ...rest } = options;
+    const { conversation, botInfo, transport, ...rest } = options;
+    if (transport !== undefined && typeof transport !== 'function') {
+      throw new InvalidOptionsError('options.transport must be a function (request) => Promise<{ status, body }>');
+    }
     if (botInfo !== undefined) {
       if (!isPlainObject(botInfo) || typeof botInfo.username !== 'string') {
         throw new InvalidOptionsError('options.botInfo must be the result of getMe (an object with a username)');
@@ -232,12 +245,29 @@ export class Bot {
     this._starting = undefined;
     this._stopped = false;
     this._intake = rest.intake;
+    // Actions and calls awaited, by action id; handleUpdate calls waiting, by event id.
+    this._actions = new Map();
+    // Results that arrived while the action was being started (the in-package simulator
+    // answers at once), by action id.
+    this._early = new Map();
+    this._updates = new Map();
+    this._handlerTimeoutMs = this._core.handlerTimeoutMs;
+    if (transport) {
+      this._transport = transport;
+      this._requests = new Map();
+      this._core.setTransport(
+        (id, head, body) => this._send(id, head, body),
+        (id) => this._requests.get(id)?.abort(),
+      );
+    }
     if (botInfo) this._core.setBotUsername(botInfo.username);
     this._core.setCallbacks(
-      (event, match) => this._dispatch(event, match),
+      (id, event, match) => this._dispatch(id, event, match),
       (info) => this._report(errorFromInfo(info)),
       (info) => this._noticed(info),
       (key, state) => this._idle(key, state),
+      (id, ok, json) => this._done(id, ok, json),
+      (eventId, error) => this._settled(eventId, error),
     );
   }
 
@@ -355,6 +385,17 @@ export class Bot {
     if (this.platform === 'telegram') {
       if (this.botInfo === undefined) {
         const me = await this.api.getMe();
+        // Raw results are the server's JSON as sent; the bot itself relies on these.
+        const missing = Object.entries({ id: 'number', is_bot: 'boolean', first_name: 'string', username: 'string' }).find(
+          ([field, type]) => typeof me?.[field] !== type,
+        );
+        if (missing) {
+          throw errorFromInfo({
+            kind: 'invalid_response',
+            method: 'getMe',
+            message: `the answer's ${missing[0]} is not a ${missing[1]}`,
+          });
+        }
         this.botInfo = me;
         if (me && typeof me.username === 'string') this._core.setBotUsername(me.username);
       }
@@ -366,12 +407,14 @@ export class Bot {
         throw errorFromInfo(info);
       }
     }
+    this._started = !this._stopped;
   }
 
   /** Stops gracefully: intake stops (the long poll is aborted), running handlers and their
    * actions finish, the cursor is confirmed. Resolves with `{ offset }`. */
   async stop() {
     this._stopped = true;
+    this._started = false;
     const starting = this._starting;
     if (starting) await starting.catch(() => {});
     this._starting = undefined;
@@ -433,8 +476,30 @@ export class Bot {
       });
     }
     if (this._stopped) throw new StoppedError('the bot has stopped', { kind: 'stopped' });
-    await this.start();
-    return this._core.handleUpdate(body);
+    if (!this._started) await this.start();
+    let key;
+    try {
+      key = this._core.handleUpdate(body);
+    } catch (thrown) {
+      throw infoOf(thrown);
+    }
+    if (key === null || key === undefined) return undefined;
+    return new Promise((resolve, reject) => {
+      const waiting = this._updates.get(key);
+      const waiter = { resolve, reject };
+      if (waiting) waiting.push(waiter);
+      else this._updates.set(key, [waiter]);
+    });
+  }
+
+  _settled(eventId, error) {
+    const waiting = this._updates.get(eventId);
+    if (!waiting) return;
+    this._updates.delete(eventId);
+    for (const w of waiting) {
+      if (error === undefined || error === null) w.resolve(undefined);
+      else w.reject(infoOf(error));
+    }
   }
 
   /** A fetch-style handler for Telegram webhooks: `(request: Request) => Promise<Response>`
@@ -509,7 +574,125 @@ export class Bot {
     } catch (error) {
       return this._track(Promise.reject(error instanceof BotwireError ? error : new InvalidCallError(error.message, { kind: 'invalid_call' })));
     }
-    return this._track(this._core.act(json));
+    return this._awaitAction(() => this._core.act(json));
+  }
+
+  /** Starts an action (`start()` returns its id, or throws an error description) and
+   * returns the promise of its result; a rejection nobody observes goes to `bot.catch`
+   * unless `report` is false (the caller tracks it itself). */
+  _awaitAction(start, report = true) {
+    let id;
+    try {
+      id = start();
+    } catch (thrown) {
+      return this._track(Promise.reject(infoOf(thrown)));
+    }
+    let settle;
+    const promise = new BotPromise((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    // Handled from the start (never an unhandled rejection), without counting as observed.
+    Promise.prototype.then.call(promise, undefined, () => {});
+    this._actions.set(id, {
+      resolve: settle.resolve,
+      reject: (info) => {
+        const error = errorFromInfo(info);
+        if (report && !promise._observed) this._report(error);
+        settle.reject(error);
+      },
+    });
+    const early = this._early.get(id);
+    if (early) {
+      // Settled after the caller had the chance to attach its handlers, as any result.
+      this._early.delete(id);
+      queueMicrotask(() => this._done(id, early[0], early[1]));
+    }
+    return promise;
+  }
+
+  /** Performs request `id` with `options.transport`: `{ method, url, headers, body,
+   * timeoutMs, signal }` in, `{ status, body }` (or a fetch `Response`) out. */
+  _send(id, headJson, body) {
+    const head = JSON.parse(headJson);
+    let controller;
+    const request = {
+      method: head.method,
+      url: head.url,
+      headers: Object.fromEntries(head.headers),
+      body,
+      timeoutMs: head.timeoutMs ?? undefined,
+      // Made on first use: most transports answer without ever looking at it.
+      get signal() {
+        controller ??= new AbortController();
+        return controller.signal;
+      },
+    };
+    const entry = { timer: undefined, done: false };
+    const finish = (report) => {
+      if (entry.done) return;
+      entry.done = true;
+      this._requests.delete(id);
+      if (entry.timer !== undefined) clearTimeout(entry.timer);
+      report();
+    };
+    entry.abort = () =>
+      finish(() => {
+        controller?.abort();
+        this._core.httpError(id, 'aborted');
+      });
+    this._requests.set(id, entry);
+    if (head.timeoutMs !== null && head.timeoutMs !== undefined) {
+      entry.timer = setTimeout(
+        () =>
+          finish(() => {
+            controller?.abort();
+            this._core.httpError(id, 'timeout');
+          }),
+        head.timeoutMs,
+      );
+    }
+    const failed = (error) => finish(() => this._core.httpError(id, error?.name === 'AbortError' ? 'aborted' : 'connect'));
+    let answer;
+    try {
+      answer = this._transport(request);
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    Promise.resolve(answer)
+      .then(async (response) => {
+        if (!response || typeof response.status !== 'number') {
+          throw new TypeError('a transport resolves with { status, body }');
+        }
+        let data = response.body;
+        if (typeof response.arrayBuffer === 'function') data = new Uint8Array(await response.arrayBuffer());
+        else if (typeof data === 'string') data = utf8.encode(data);
+        else if (data instanceof ArrayBuffer) data = new Uint8Array(data);
+        else if (data === undefined || data === null) data = new Uint8Array(0);
+        else if (!(data instanceof Uint8Array)) throw new TypeError('a response body is a string or bytes');
+        finish(() => this._core.httpResponse(id, response.status, data));
+      })
+      .catch(failed);
+  }
+
+  _done(id, ok, json) {
+    const pending = this._actions.get(id);
+    if (!pending) {
+      this._early.set(id, [ok, json]);
+      return;
+    }
+    this._actions.delete(id);
+    if (ok) {
+      let result;
+      try {
+        result = JSON.parse(json);
+      } catch {
+        result = json;
+      }
+      pending.resolve(result);
+    } else {
+      pending.reject(infoOf(json));
+    }
   }
 
   _call(method, params) {
@@ -520,10 +703,10 @@ export class Bot {
         ),
       );
     }
-    const prepared = params === undefined ? Promise.resolve('') : withUploads(params).then(JSON.stringify);
+    if (params === undefined) return this._awaitAction(() => this._core.call(method, ''));
     return this._track(
-      prepared.then(
-        (json) => this._core.call(method, json),
+      withUploads(params).then(
+        (json) => this._awaitAction(() => this._core.call(method, JSON.stringify(json)), false),
         (error) => Promise.reject(new InvalidCallError(`${method}: ${error.message}`, { kind: 'invalid_call', method })),
       ),
     );
@@ -544,20 +727,62 @@ export class Bot {
     return promise;
   }
 
-  async _dispatch(event, match) {
+  /** Runs the middleware and the handler of dispatch `id` (event and match as JSON text),
+   * then tells the engine: `complete(id)`, or `fail(id, reason)` when the handler threw or
+   * did not settle within the handler timeout. */
+  _dispatch(id, eventJson, matchJson) {
+    const event = JSON.parse(eventJson);
+    const match = JSON.parse(matchJson);
     const ctx = new Context(this, event, match);
     const handler = match.handler === null || match.handler === undefined ? undefined : this._handlers[match.handler];
-    const chain = [...this._middleware];
+    const chain = this._middleware;
     const run = (index) => {
       if (index < chain.length) return chain[index](ctx, () => run(index + 1));
       return handler ? handler(ctx) : undefined;
     };
-    try {
-      await run(0);
-    } catch (error) {
+    const failed = (error) => {
       this._report(new HandlerError(error, ctx));
-      throw error instanceof Error ? error : new Error(String(error));
+      this._core.fail(id, error instanceof Error ? error.message : String(error));
+    };
+    let result;
+    try {
+      result = run(0);
+    } catch (error) {
+      failed(error);
+      return;
     }
+    if (!result || typeof result.then !== 'function') {
+      this._core.complete(id);
+      return;
+    }
+    const ms = this._handlerTimeoutMs;
+    let timer;
+    if (ms !== undefined && ms !== null) {
+      timer = setTimeout(() => {
+        timer = undefined;
+        this._report(
+          errorFromInfo({
+            kind: 'handler_timeout',
+            message: `the handler did not settle within ${ms} ms`,
+            timeoutMs: ms,
+            event,
+          }),
+        );
+        this._core.fail(id, `handler timed out after ${ms} ms`);
+      }, ms);
+    }
+    result.then(
+      () => {
+        if (timer !== undefined) clearTimeout(timer);
+        else if (ms !== undefined && ms !== null) return;
+        this._core.complete(id);
+      },
+      (error) => {
+        if (timer !== undefined) clearTimeout(timer);
+        else if (ms !== undefined && ms !== null) return;
+        failed(error);
+      },
+    );
   }
 
   _report(error) {

@@ -32,7 +32,6 @@ use botwire_core::sim::telegram::{SimConfig, SimReply, TelegramSim};
 use botwire_core::sim::trueconf::{SimConfig as TrueConfSimConfig, SimConn, SimWsOut, TrueConfSim};
 use botwire_core::sim::trueconf_harness::{SIM_HOST, SIM_PORT};
 use botwire_core::telegram::client;
-use botwire_core::telegram::types::{UpdateKind, UPDATE_KINDS};
 use botwire_core::trueconf::session::SessionEvent;
 use futures::channel::mpsc;
 use futures::future::{select, Either};
@@ -40,7 +39,7 @@ use futures::{SinkExt, StreamExt};
 use js_sys::{Function, Promise};
 use serde_json::{json, Value};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
@@ -233,10 +232,6 @@ impl Pending {
     }
 }
 
-fn rejected(info: &Value) -> Promise {
-    Promise::reject(&to_js(info))
-}
-
 /// Cancels its `setTimeout` when dropped, so a finished wait leaves no timer behind (in Node
 /// a pending timer would keep the process alive).
 struct TimerGuard(JsValue, #[allow(dead_code)] Closure<dyn FnMut()>);
@@ -272,10 +267,20 @@ enum RunState {
 
 #[derive(Default)]
 struct Callbacks {
+    /// `dispatch(id, eventJson, matchJson)`: runs the handler, which reports back with
+    /// `complete(id)` or `fail(id, reason)`.
     dispatch: Option<Function>,
     error: Option<Function>,
     notice: Option<Function>,
     idle: Option<Function>,
+    /// `done(actionId, ok, json)`: an action's result (JSON text) or error description.
+    done: Option<Function>,
+    /// `settled(eventId, errorJson)`: the `handleUpdate` of an event settled (`errorJson`
+    /// undefined) or was refused.
+    settled: Option<Function>,
+    /// A JavaScript transport in place of `fetch`: `send(id, head, body)` and `abort(id)`;
+    /// answers come back through `httpResponse` / `httpError`.
+    http: Option<(Function, Function)>,
 }
 
 struct Core {
@@ -287,8 +292,10 @@ struct Core {
     origin: f64,
     state: RunState,
     callbacks: Callbacks,
-    /// Promises of actions, by action id, with the method for error reports.
-    actions: HashMap<u64, (Pending, Option<String>)>,
+    /// Actions awaited by JavaScript, by action id, with the method for error reports.
+    actions: HashMap<u64, Option<String>>,
+    /// Events handed to JavaScript handlers, by dispatch id.
+    running: HashMap<u64, Arc<Event>>,
     http: HashMap<u64, web_sys::AbortController>,
     sockets: HashMap<u64, mpsc::UnboundedSender<String>>,
     start_waiters: Vec<Pending>,
@@ -297,10 +304,13 @@ struct Core {
     update_intake: Option<Option<String>>,
     /// Telegram: whether HTTP webhook deliveries are accepted.
     http_webhook: bool,
-    /// Promises of `handleUpdate`, by event id, settled once the event's handling is.
-    update_waiters: HashMap<String, Vec<Pending>>,
+    /// Events `handleUpdate` waits for (JavaScript keeps the promises), by event id.
+    update_waiters: HashSet<String>,
     /// The update `handleUpdate` is handing in right now (to tell its duplicate notice).
     fresh_update: Option<i64>,
+    /// The update handed in right now was a duplicate, or settled before `handleUpdate`
+    /// returned.
+    fresh_settled: bool,
     timer: Option<(Timestamp, JsValue)>,
     timer_closure: Option<Closure<dyn FnMut()>>,
 }
@@ -451,11 +461,22 @@ fn fail_start(core: &Shared, info: &Value) {
 
 fn act_on(core: &Shared, out: BotOutput) {
     match out {
-        BotOutput::Http { id, request } => start_http(core, id, request),
+        BotOutput::Http { id, request } => {
+            let transport = core.borrow().callbacks.http.clone();
+            match transport {
+                Some((send, _)) => send_to_transport(core, &send, id, &request),
+                None => start_http(core, id, request),
+            }
+        }
         BotOutput::Abort { id } => {
-            let controller = core.borrow().http.get(&id.0).cloned();
+            let (controller, transport) = {
+                let c = core.borrow();
+                (c.http.get(&id.0).cloned(), c.callbacks.http.clone())
+            };
             if let Some(controller) = controller {
                 controller.abort();
+            } else if let Some((_, abort)) = transport {
+                let _ = abort.call1(&JsValue::UNDEFINED, &(id.0 as f64).into());
             }
         }
         BotOutput::WsOpen {
@@ -496,17 +517,24 @@ fn act_on(core: &Shared, out: BotOutput) {
             settle_update(core, &dead.event.id);
         }
         BotOutput::ActionDone { id, result } => {
-            let pending = core.borrow_mut().actions.remove(&id.0);
-            if let Some((pending, method)) = pending {
-                match result {
-                    Ok(json) => {
-                        let value = js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL);
-                        pending.resolve(&value);
-                    }
-                    Err(failure) => {
-                        pending.reject(&to_js(&action_failure_info(&failure, method.as_deref())))
-                    }
-                }
+            let (method, done) = {
+                let mut c = core.borrow_mut();
+                (c.actions.remove(&id.0), c.callbacks.done.clone())
+            };
+            if let (Some(method), Some(done)) = (method, done) {
+                let (ok, text) = match result {
+                    Ok(json) => (true, json),
+                    Err(failure) => (
+                        false,
+                        action_failure_info(&failure, method.as_deref()).to_string(),
+                    ),
+                };
+                let _ = done.call3(
+                    &JsValue::UNDEFINED,
+                    &(id.0 as f64).into(),
+                    &ok.into(),
+                    &text.into(),
+                );
             }
         }
         BotOutput::Notice(notice) => on_notice(core, notice),
@@ -521,13 +549,23 @@ fn act_on(core: &Shared, out: BotOutput) {
             for w in waiters {
                 w.resolve(&value);
             }
-            let updates = std::mem::take(&mut core.borrow_mut().update_waiters);
-            let stopped = to_js(&json!({
+            let (updates, settled) = {
+                let mut c = core.borrow_mut();
+                (
+                    std::mem::take(&mut c.update_waiters),
+                    c.callbacks.settled.clone(),
+                )
+            };
+            let stopped: JsValue = json!({
                 "kind": "stopped",
                 "message": "the bot stopped before the update was handled",
-            }));
-            for w in updates.into_values().flatten() {
-                w.reject(&stopped);
+            })
+            .to_string()
+            .into();
+            if let Some(settled) = settled {
+                for id in updates {
+                    let _ = settled.call2(&JsValue::UNDEFINED, &id.into(), &stopped);
+                }
             }
             fail_start(
                 core,
@@ -547,21 +585,14 @@ fn on_notice(core: &Shared, notice: client::Event) {
             update_id,
             reason: client::DropReason::Duplicate,
         } if core.borrow().fresh_update == Some(*update_id) => {
-            // A repeated `handleUpdate`: it was handled already (or is being handled).
-            let pending = {
+            // A repeated `handleUpdate`: it was handled already (or is being handled); this
+            // call settles at once (`handle_update` tells JavaScript).
+            {
                 let mut c = core.borrow_mut();
                 c.fresh_update = None;
-                let key = update_id.to_string();
-                let pending = c.update_waiters.get_mut(&key).and_then(Vec::pop);
-                if c.update_waiters.get(&key).is_some_and(Vec::is_empty) {
-                    c.update_waiters.remove(&key);
-                }
-                pending
-            };
-            if let Some(p) = pending {
-                p.resolve(&JsValue::UNDEFINED);
+                c.fresh_settled = true;
             }
-            report_notice(core, &crate::json::event_to_json(&notice));
+            report_notice(core, &crate::json::event_to_json_untyped(&notice));
         }
         client::Event::Fatal { error } => {
             let mut info = crate::json::api_error_to_json(error);
@@ -578,7 +609,7 @@ fn on_notice(core: &Shared, notice: client::Event) {
                 "method": "getUpdates",
             }),
         ),
-        other => report_notice(core, &crate::json::event_to_json(other)),
+        other => report_notice(core, &crate::json::event_to_json_untyped(other)),
     }
 }
 
@@ -614,6 +645,30 @@ fn on_session_event(core: &Shared, event: SessionEvent) {
 }
 
 // ---- HTTP ----
+
+/// Hands a request to the JavaScript transport: `send(id, head, body)` with `head` the JSON
+/// text of `{ method, url, headers: [[name, value], ...], timeoutMs }` and `body` a
+/// `Uint8Array`; a transport that throws fails the request.
+fn send_to_transport(core: &Shared, send: &Function, id: RequestId, request: &HttpRequest) {
+    let head = json!({
+        "method": request.method.as_str(),
+        "url": request.url,
+        "headers": request.headers,
+        "timeoutMs": request.timeout_ms,
+    });
+    let body = js_sys::Uint8Array::from(request.body.as_slice());
+    let sent = send.call3(
+        &JsValue::UNDEFINED,
+        &(id.0 as f64).into(),
+        &head.to_string().into(),
+        &body,
+    );
+    if sent.is_err() {
+        let mut c = core.borrow_mut();
+        let now = c.now();
+        let _ = c.machine.http_error(now, id, HttpErrorKind::Other);
+    }
+}
 
 fn start_http(core: &Shared, id: RequestId, request: HttpRequest) {
     let Ok(controller) = web_sys::AbortController::new() else {
@@ -778,7 +833,7 @@ fn feed_socket(
 // ---- dispatch ----
 
 fn dispatch(core: &Shared, id: DispatchId, event: Arc<Event>, attempt: u32) {
-    let (callback, info, timeout) = {
+    let (callback, info) = {
         let mut c = core.borrow_mut();
         let now = c.now();
         let mut info = match_info(c.router.route(&event).as_ref());
@@ -790,7 +845,7 @@ fn dispatch(core: &Shared, id: DispatchId, event: Arc<Event>, attempt: u32) {
             info["conversationKey"] = key.into();
         }
         info["attempt"] = attempt.into();
-        (c.callbacks.dispatch.clone(), info, c.handler_timeout_ms)
+        (c.callbacks.dispatch.clone(), info)
     };
     if attempt == 1 {
         if let Some(info) = undecodable_info(&event) {
@@ -806,78 +861,65 @@ fn dispatch(core: &Shared, id: DispatchId, event: Arc<Event>, attempt: u32) {
         settle_update(core, &event.id);
         return;
     };
-    let event_js = to_js(&event.to_json());
-    let weak = Rc::downgrade(core);
-    spawn_local(async move {
-        let outcome: Result<(), String> = match callback.call2(
-            &JsValue::UNDEFINED,
-            &event_js,
-            &to_js(&info),
-        ) {
-            Err(e) => Err(reason_of(&e)),
-            Ok(value) => {
-                let settled = JsFuture::from(Promise::resolve(&value));
-                match timeout {
-                    Some(ms) => {
-                        let (timer, _guard) = sleep(ms);
-                        match select(settled, timer).await {
-                            Either::Left((result, _)) => {
-                                result.map(|_| ()).map_err(|e| reason_of(&e))
-                            }
-                            Either::Right(_) => {
-                                if let Some(core) = weak.upgrade() {
-                                    report_error(
-                                        &core,
-                                        &json!({
-                                            "kind": "handler_timeout",
-                                            "message": format!("the handler did not settle within {ms} ms"),
-                                            "timeoutMs": ms,
-                                            "event": event.to_json(),
-                                        }),
-                                    );
-                                }
-                                Err(format!("handler timed out after {ms} ms"))
-                            }
-                        }
-                    }
-                    None => settled.await.map(|_| ()).map_err(|e| reason_of(&e)),
-                }
-            }
-        };
-        let Some(core) = weak.upgrade() else {
-            return;
-        };
-        let completed = {
-            let mut c = core.borrow_mut();
-            let now = c.now();
-            // Unknown ids are dispatches the runtime already timed out: nothing to report.
-            match outcome {
-                Ok(()) => c.machine.complete(now, id).is_ok(),
-                Err(reason) => {
-                    let _ = c.machine.fail(now, id, reason);
-                    false
-                }
-            }
-        };
-        // A failure settles with its dead letter (or is retried).
-        if completed {
-            settle_update(&core, &event.id);
-        }
-        pump(&core);
-    });
+    // The event goes across as JSON text, a Telegram update as the text it arrived in:
+    // JavaScript parses it once, as it would parse the update itself.
+    let text = event.to_json_text();
+    core.borrow_mut().running.insert(id.0, event);
+    // The handler reports back through `complete` or `fail`; a callback that throws
+    // synchronously fails the dispatch here.
+    if let Err(e) = callback.call3(
+        &JsValue::UNDEFINED,
+        &(id.0 as f64).into(),
+        &text.into(),
+        &info.to_string().into(),
+    ) {
+        finish_dispatch(core, id.0, Err(reason_of(&e)));
+    }
 }
 
-/// Resolves the `handleUpdate` promises of event `id`.
-fn settle_update(core: &Shared, id: &str) {
-    let waiters = {
+/// A handler finished (`Ok`) or failed: the runtime is told, and a completed event settles
+/// its `handleUpdate`. Unknown ids (dispatches the runtime already timed out, or finished
+/// twice) are errors for the caller, nothing changes then.
+fn finish_dispatch(core: &Shared, id: u64, outcome: Result<(), String>) -> bool {
+    let (known, completed, event) = {
         let mut c = core.borrow_mut();
-        if c.update_waiters.is_empty() {
+        let Some(event) = c.running.remove(&id) else {
+            return false;
+        };
+        let now = c.now();
+        let completed = match outcome {
+            Ok(()) => c.machine.complete(now, DispatchId(id)).is_ok(),
+            Err(reason) => {
+                let _ = c.machine.fail(now, DispatchId(id), reason);
+                false
+            }
+        };
+        (true, completed, event)
+    };
+    // A failure settles with its dead letter (or is retried).
+    if completed {
+        settle_update(core, &event.id);
+    }
+    pump(core);
+    known
+}
+
+/// Settles the `handleUpdate` calls waiting for event `id`.
+fn settle_update(core: &Shared, id: &str) {
+    let settled = {
+        let mut c = core.borrow_mut();
+        if !c.update_waiters.remove(id) {
             return;
         }
-        c.update_waiters.remove(id)
+        if c.fresh_update.is_some_and(|f| f.to_string() == id) {
+            // Settled before `handleUpdate` returned: it tells JavaScript itself.
+            c.fresh_settled = true;
+            return;
+        }
+        c.callbacks.settled.clone()
     };
-    for w in waiters.into_iter().flatten() {
-        w.resolve(&JsValue::UNDEFINED);
+    if let Some(settled) = settled {
+        let _ = settled.call2(&JsValue::UNDEFINED, &id.into(), &JsValue::UNDEFINED);
     }
 }
 
@@ -885,29 +927,30 @@ fn settle_update(core: &Shared, id: &str) {
 /// unknown to this version, or its payload does not fit the Bot API model (a field missing,
 /// ...). It is still dispatched, as an `unknown` event.
 fn undecodable_info(event: &Event) -> Option<Value> {
-    let Payload::Telegram(update) = &event.payload else {
+    let Payload::TelegramJson(update) = &event.payload else {
         return None;
     };
-    let UpdateKind::Unknown { kind, .. } = &update.kind else {
-        return None;
-    };
+    let (decoded, known) = (update.decoded, update.update.is_known_kind());
+    let kind = &*update.update.kind;
     let (reason, why) = if kind.is_empty() {
         ("empty", "it has no payload".to_owned())
-    } else if UPDATE_KINDS.contains(&kind.as_str()) {
+    } else if !known {
+        ("unknown_kind", format!("its kind {kind:?} is unknown"))
+    } else if !decoded {
         (
             "invalid",
             format!("its {kind} does not fit the Bot API model"),
         )
     } else {
-        ("unknown_kind", format!("its kind {kind:?} is unknown"))
+        return None;
     };
     Some(json!({
         "kind": "undecodable_update",
         "message": format!(
             "update {} could not be decoded: {why}; it is dispatched as an unknown event",
-            update.update_id
+            update.update.update_id
         ),
-        "updateId": update.update_id,
+        "updateId": update.update.update_id,
         "updateKind": kind,
         "reason": reason,
         "event": event.to_json(),
@@ -937,23 +980,22 @@ impl WasmBot {
         f(&mut self.core.borrow_mut())
     }
 
-    fn perform(&self, action: &Action, method: Option<&str>) -> Promise {
-        let (promise, pending) = Pending::new();
-        {
+    /// Performs an action; its id (the result comes through the `done` callback), or an
+    /// error description (JSON text).
+    fn perform(&self, action: &Action, method: Option<&str>) -> Result<f64, JsValue> {
+        let id = {
             let mut c = self.core.borrow_mut();
             let now = c.now();
             match c.machine.act(now, action) {
                 Ok(id) => {
-                    c.actions.insert(id.0, (pending, method.map(str::to_owned)));
+                    c.actions.insert(id.0, method.map(str::to_owned));
+                    id.0
                 }
-                Err(e) => {
-                    pending.reject(&to_js(&act_error_info(&e, method)));
-                    return promise;
-                }
+                Err(e) => return Err(act_error_info(&e, method).to_string().into()),
             }
-        }
+        };
         pump(&self.core);
-        promise
+        Ok(id as f64)
     }
 
     fn sim_act(
@@ -993,7 +1035,7 @@ impl WasmBot {
         let config = config_from_json(options_json).map_err(js_error)?;
         let machine = match config.machine {
             MachineConfig::Telegram(c) => Machine::Telegram(Box::new(
-                TelegramBot::new(*c).map_err(|e| js_error(e.to_string()))?,
+                TelegramBot::new_json(*c).map_err(|e| js_error(e.to_string()))?,
             )),
             MachineConfig::TrueConf(c) => Machine::TrueConf(Box::new(TrueConfBot::new(*c))),
         };
@@ -1031,8 +1073,10 @@ impl WasmBot {
             stop_waiters: Vec::new(),
             update_intake: config.update_intake,
             http_webhook: config.http_webhook,
-            update_waiters: HashMap::new(),
+            update_waiters: HashSet::new(),
             fresh_update: None,
+            fresh_settled: false,
+            running: HashMap::new(),
             timer: None,
             timer_closure: None,
         }));
@@ -1052,24 +1096,94 @@ impl WasmBot {
         self.with_core(|c| c.machine.platform().as_str().to_owned())
     }
 
-    /// Sets the JavaScript side: `dispatch(event, match) -> Promise`, `error(info)`,
-    /// `notice(info)`, `idle(key, state)`.
+    /// Sets the JavaScript side: `dispatch(id, eventJson, matchJson)` (the handler reports
+    /// back with `complete(id)` or `fail(id, reason)`), `error(info)`, `notice(info)`,
+    /// `idle(key, state)`, `done(actionId, ok, json)`, `settled(eventId, errorJson)`.
     #[wasm_bindgen(js_name = setCallbacks)]
+    #[allow(clippy::too_many_arguments)]
     pub fn set_callbacks(
         &self,
         dispatch: Function,
         error: Function,
         notice: Function,
         idle: Function,
+        done: Function,
+        settled: Function,
     ) {
         self.with_core(|c| {
+            let http = c.callbacks.http.take();
             c.callbacks = Callbacks {
                 dispatch: Some(dispatch),
                 error: Some(error),
                 notice: Some(notice),
                 idle: Some(idle),
+                done: Some(done),
+                settled: Some(settled),
+                http,
             }
         });
+    }
+
+    /// The handler of dispatch `id` finished; false when the id is unknown (finished
+    /// already, or timed out by the runtime).
+    pub fn complete(&self, id: f64) -> bool {
+        finish_dispatch(&self.core, id as u64, Ok(()))
+    }
+
+    /// The handler of dispatch `id` failed with `reason` (retried, then dead-lettered, as
+    /// the options say); false when the id is unknown.
+    pub fn fail(&self, id: f64, reason: &str) -> bool {
+        finish_dispatch(&self.core, id as u64, Err(reason.to_owned()))
+    }
+
+    /// Uses a JavaScript transport instead of `fetch` (see `send_to_transport`).
+    #[wasm_bindgen(js_name = setTransport)]
+    pub fn set_transport(&self, send: Function, abort: Function) {
+        self.with_core(|c| c.callbacks.http = Some((send, abort)));
+    }
+
+    /// The answer to request `id` of the JavaScript transport; false for an id that is not
+    /// awaited (answered already, aborted).
+    #[wasm_bindgen(js_name = httpResponse)]
+    pub fn http_response(&self, id: f64, status: u16, body: &[u8]) -> bool {
+        let known = {
+            let mut c = self.core.borrow_mut();
+            let now = c.now();
+            c.machine
+                .http_response(now, RequestId(id as u64), status, body)
+                .is_ok()
+        };
+        pump(&self.core);
+        known
+    }
+
+    /// Request `id` of the JavaScript transport failed without an answer (`kind`:
+    /// `"timeout"`, `"connect"`, `"io"`, `"aborted"` or anything else); false for an id that
+    /// is not awaited.
+    #[wasm_bindgen(js_name = httpError)]
+    pub fn http_error(&self, id: f64, kind: &str) -> bool {
+        let kind = match kind {
+            "timeout" => HttpErrorKind::Timeout,
+            "connect" => HttpErrorKind::Connect,
+            "io" => HttpErrorKind::Io,
+            "aborted" => HttpErrorKind::Aborted,
+            _ => HttpErrorKind::Other,
+        };
+        let known = {
+            let mut c = self.core.borrow_mut();
+            let now = c.now();
+            c.machine
+                .http_error(now, RequestId(id as u64), kind)
+                .is_ok()
+        };
+        pump(&self.core);
+        known
+    }
+
+    /// The handler timeout of the options, in milliseconds (`undefined`: none).
+    #[wasm_bindgen(getter, js_name = handlerTimeoutMs)]
+    pub fn handler_timeout_ms(&self) -> Option<f64> {
+        self.with_core(|c| c.handler_timeout_ms.map(|ms| ms as f64))
     }
 
     /// The bot's username, for commands written `/cmd@username`.
@@ -1226,19 +1340,22 @@ impl WasmBot {
         promise
     }
 
-    /// Performs an action given as JSON text (the runtime's `Action`); resolves with the
-    /// method's result, rejects with an error description.
-    pub fn act(&self, action_json: &str) -> Promise {
+    /// Performs an action given as JSON text (the runtime's `Action`); returns its id (the
+    /// method's result comes through the `done` callback) or throws an error description
+    /// (JSON text).
+    pub fn act(&self, action_json: &str) -> Result<f64, JsValue> {
         match serde_json::from_str::<Action>(action_json) {
             Ok(action) => self.perform(&action, None),
-            Err(e) => rejected(
-                &json!({"kind": "invalid_call", "message": format!("invalid action: {e}")}),
+            Err(e) => Err(
+                json!({"kind": "invalid_call", "message": format!("invalid action: {e}")})
+                    .to_string()
+                    .into(),
             ),
         }
     }
 
-    /// Calls a platform method by name with arguments as JSON text.
-    pub fn call(&self, method: &str, args_json: &str) -> Promise {
+    /// Calls a platform method by name with arguments as JSON text; as `act`.
+    pub fn call(&self, method: &str, args_json: &str) -> Result<f64, JsValue> {
         let args: Value = match serde_json::from_str(if args_json.is_empty() {
             "null"
         } else {
@@ -1246,9 +1363,9 @@ impl WasmBot {
         }) {
             Ok(v) => v,
             Err(e) => {
-                return rejected(
-                    &json!({"kind": "invalid_call", "message": format!("arguments: {e}"), "method": method}),
-                )
+                return Err(json!({"kind": "invalid_call", "message": format!("arguments: {e}"), "method": method})
+                    .to_string()
+                    .into())
             }
         };
         let platform = self.with_core(|c| c.machine.platform());
@@ -1288,40 +1405,33 @@ impl WasmBot {
         })))
     }
 
-    /// Hands in one Telegram update (JSON bytes) without HTTP; resolves once its handling
-    /// settled (handled, or dead-lettered), rejects with an error description when it is
-    /// refused (not an update, the bot stops, the dispatch queue is full, wrong intake).
+    /// Hands in one Telegram update (JSON bytes) without HTTP. Returns the event id to
+    /// wait for (the `settled` callback names it once its handling settled: handled, or
+    /// dead-lettered), or `null` when it settled already (a repeated update); throws an error
+    /// description (JSON text) when it is refused (not an update, the bot stops, the dispatch
+    /// queue is full, wrong intake).
     #[wasm_bindgen(js_name = handleUpdate)]
-    pub fn handle_update(&self, body: &[u8]) -> Promise {
-        #[derive(serde::Deserialize)]
-        struct Id {
-            update_id: i64,
-        }
-        let (promise, pending) = Pending::new();
-        let refusal = {
+    pub fn handle_update(&self, body: &[u8]) -> Result<Option<String>, JsValue> {
+        let refuse = |info: Value| -> JsValue { info.to_string().into() };
+        let (update_id, was_waiting) = {
             let mut c = self.core.borrow_mut();
             let c = &mut *c;
             let secret = match (&c.machine, &c.update_intake) {
                 (Machine::Telegram(_), Some(secret)) => secret.clone(),
                 (Machine::Telegram(_), None) => {
-                    return rejected(&json!({"kind": "invalid_call",
-                        "message": "handleUpdate needs intake \"webhook\" or \"none\" (not polling)"}))
+                    return Err(refuse(json!({"kind": "invalid_call",
+                        "message": "handleUpdate needs intake \"webhook\" or \"none\" (not polling)"})))
                 }
                 (Machine::TrueConf(_), _) => {
-                    return rejected(&json!({"kind": "invalid_call",
-                        "message": "handleUpdate is for Telegram bots"}))
+                    return Err(refuse(json!({"kind": "invalid_call",
+                        "message": "handleUpdate is for Telegram bots"})))
                 }
             };
             if matches!(c.state, RunState::Stopping | RunState::Stopped) {
-                return rejected(&json!({"kind": "stopped", "message": "the bot has stopped"}));
+                return Err(refuse(
+                    json!({"kind": "stopped", "message": "the bot has stopped"}),
+                ));
             }
-            let update_id = match serde_json::from_slice::<Id>(body) {
-                Ok(id) => id.update_id,
-                Err(e) => {
-                    return rejected(&json!({"kind": "undecodable_update",
-                        "message": format!("not a Telegram update: {e}")}))
-                }
-            };
             let headers: Vec<(&str, &str)> = secret
                 .as_deref()
                 .map(|s| ("X-Telegram-Bot-Api-Secret-Token", s))
@@ -1329,42 +1439,62 @@ impl WasmBot {
                 .collect();
             let now = c.now();
             let Machine::Telegram(bot) = &mut c.machine else {
-                return promise;
+                return Ok(None);
             };
-            let reply = bot.handle_webhook(now, &headers, body);
-            match reply.status {
-                200 => {
-                    c.update_waiters
-                        .entry(update_id.to_string())
-                        .or_default()
-                        .push(pending);
+            let (reply, update_id) = bot.handle_webhook_update(now, &headers, body);
+            match (reply.status, update_id) {
+                (200, Some(update_id)) => {
+                    let was_waiting = !c.update_waiters.insert(update_id.to_string());
                     c.fresh_update = Some(update_id);
-                    None
+                    c.fresh_settled = false;
+                    (update_id, was_waiting)
                 }
-                503 if bot.is_stopped() || c.state != RunState::Running => Some((
-                    pending,
-                    json!({"kind": "stopped", "message": "the bot is stopping"}),
-                )),
-                503 => Some((
-                    pending,
-                    json!({"kind": "queue_full", "updateId": update_id,
-                        "message": format!("update {update_id} refused: the dispatch queue is full")}),
-                )),
-                status => Some((
-                    pending,
-                    json!({"kind": "undecodable_update", "updateId": update_id, "status": status,
-                        "message": format!("update {update_id} refused: {}",
+                (503, _) if bot.is_stopped() || c.state != RunState::Running => {
+                    return Err(refuse(
+                        json!({"kind": "stopped", "message": "the bot is stopping"}),
+                    ))
+                }
+                (503, _) => {
+                    // Read the id only on this rare path (the bot did not read the body).
+                    let update_id = std::str::from_utf8(body)
+                        .ok()
+                        .and_then(|t| {
+                            botwire_core::telegram::json_update::JsonUpdate::parse(t).ok()
+                        })
+                        .map(|u| u.update_id);
+                    return Err(refuse(json!({"kind": "queue_full", "updateId": update_id,
+                    "message": match update_id {
+                        Some(id) => format!("update {id} refused: the dispatch queue is full"),
+                        None => "update refused: the dispatch queue is full".to_owned(),
+                    }})));
+                }
+                (400, _) => {
+                    return Err(refuse(json!({"kind": "undecodable_update",
+                        "message": "not a Telegram update: no integer update_id in a JSON object"})))
+                }
+                (status, _) => {
+                    return Err(refuse(
+                        json!({"kind": "undecodable_update", "status": status,
+                        "message": format!("update refused: {}",
                             String::from_utf8_lossy(&reply.body))}),
-                )),
+                    ))
+                }
             }
         };
-        if let Some((pending, info)) = refusal {
-            pending.reject(&to_js(&info));
-            return promise;
-        }
         pump(&self.core);
-        self.core.borrow_mut().fresh_update = None;
-        promise
+        let mut c = self.core.borrow_mut();
+        c.fresh_update = None;
+        let key = update_id.to_string();
+        if std::mem::take(&mut c.fresh_settled) {
+            // Settled already, or a duplicate: a duplicate leaves the wait of the update it
+            // repeats in place (still being handled), and no wait of its own.
+            if !was_waiting {
+                c.update_waiters.remove(&key);
+            }
+            Ok(None)
+        } else {
+            Ok(Some(key))
+        }
     }
 
     /// The stored state of conversation `key` (`undefined` when it has none).

@@ -9,14 +9,16 @@ use botwire_core::runtime::dispatcher::{DispatchError, DispatchId};
 use botwire_core::runtime::model::{Action, Platform};
 use botwire_core::runtime::router::{Extracted, Match};
 use botwire_core::runtime::trueconf_bot::TrueConfBot;
+use botwire_core::telegram::client::Json;
 use botwire_core::trueconf::TrueConfError;
 use serde_json::{json, Value};
 
 /// A Telegram or a TrueConf bot.
 #[derive(Debug)]
 pub enum Machine {
-    /// Telegram.
-    Telegram(Box<TelegramBot>),
+    /// Telegram, with updates kept as JSON (JavaScript gets JSON anyway, and the module then
+    /// contains none of the typed Bot API model).
+    Telegram(Box<TelegramBot<Json>>),
     /// TrueConf.
     TrueConf(Box<TrueConfBot>),
 }

@@ -2,9 +2,10 @@
 //! out. The `#[wasm_bindgen]` layer in `lib.rs` only converts between these types and JS
 //! values, so everything here is tested natively.
 
-use crate::json::{output_to_json, request_to_json};
+use crate::json::{event_to_json_untyped, output_to_json_with, request_to_json};
 use botwire_core::io::{HttpErrorKind, RequestId, Timestamp};
-use botwire_core::telegram::api::{find_method, parse_raw, request_by_name, Api, DEFAULT_API_ROOT};
+use botwire_core::telegram::api::{parse_raw, Api, DEFAULT_API_ROOT};
+use botwire_core::telegram::client::Json;
 use botwire_core::telegram::client::{PollingConfig, WebhookConfig};
 use botwire_core::telegram::{ClientConfig, Intake, TelegramClient};
 use serde::Deserialize;
@@ -160,10 +161,12 @@ pub fn headers_from_json(headers: &Value) -> Result<Vec<(String, String)>, Strin
     }
 }
 
-/// The Telegram client with JS-shaped inputs and JSON outputs.
+/// The Telegram client with JS-shaped inputs and JSON outputs. Updates stay JSON text and
+/// calls are built without the typed model (JavaScript gets JSON anyway; the module then
+/// contains none of the typed model's code).
 #[derive(Debug)]
 pub struct Session {
-    client: TelegramClient,
+    client: TelegramClient<Json>,
 }
 
 impl Session {
@@ -172,7 +175,7 @@ impl Session {
         let options: ClientOptions =
             serde_json::from_str(options_json).map_err(|e| format!("invalid options: {e}"))?;
         Ok(Session {
-            client: TelegramClient::new(options.into_config()?),
+            client: TelegramClient::new_json(options.into_config()?),
         })
     }
 
@@ -239,7 +242,7 @@ impl Session {
     pub fn poll_output(&mut self) -> Option<String> {
         self.client
             .poll_output()
-            .map(|output| output_to_json(&output).to_string())
+            .map(|output| output_to_json_with(&output, event_to_json_untyped).to_string())
     }
 
     /// When to call `handle_timeout` next.
@@ -257,19 +260,22 @@ pub fn build_request(
     args_json: &str,
 ) -> Result<Value, String> {
     let api = Api::new(token).with_api_root(api_root.unwrap_or(DEFAULT_API_ROOT));
-    request_by_name(&api, method, args_json)
-        .map(|request| request_to_json(&request))
+    let args: Value = if args_json.trim().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(args_json)
+            .map_err(|e| format!("invalid arguments for {method}: {e}"))?
+    };
+    api.request_json(method, &args)
+        .map(|(_, request)| request_to_json(&request))
         .map_err(|e| e.to_string())
 }
 
 /// `parseResponse`: `{"ok":true,"result":..}` or `{"ok":false,"error":{..}}`, the same
-/// shapes as a `response` event. The result of a known method is checked against its type;
-/// for an unknown name only the envelope is read.
-pub fn parse_response(method: &str, status: u16, body: &[u8]) -> Value {
-    let parsed = match find_method(method) {
-        Some(info) => info.parse_response(status, body),
-        None => parse_raw(status, body).map(|raw| raw.get()),
-    };
+/// shapes as a `response` event. The envelope is read and errors classified; the result is
+/// handed on as the server sent it (`method` names the call in error messages only).
+pub fn parse_response(_method: &str, status: u16, body: &[u8]) -> Value {
+    let parsed = parse_raw(status, body).map(|raw| raw.get());
     match parsed {
         Ok(text) => json!({
             "ok": true,
@@ -349,7 +355,9 @@ mod tests {
             )
             .unwrap();
         assert_eq!(accepted["status"], 200);
-        assert_eq!(output(&mut session)["event"]["kind"], "update");
+        let delivered = output(&mut session);
+        assert_eq!(delivered["event"]["kind"], "update");
+        assert_eq!(delivered["event"]["update"]["message"]["text"], "a");
         assert!(session.handle_webhook(0, &json!([1, 2]), update).is_err());
     }
 
@@ -364,8 +372,16 @@ mod tests {
             br#"{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"B"}}"#,
         );
         assert_eq!(ok["result"]["first_name"], "B");
-        let wrong_shape = parse_response("getMe", 200, br#"{"ok":true,"result":5}"#);
-        assert_eq!(wrong_shape["error"]["kind"], "invalid_response");
+        // Results are handed on as sent (no typed model in the package).
+        let unchecked = parse_response("getMe", 200, br#"{"ok":true,"result":5}"#);
+        assert_eq!(unchecked["result"], 5);
+        let refused = parse_response(
+            "getMe",
+            200,
+            br#"{"ok":false,"error_code":401,"description":"Unauthorized"}"#,
+        );
+        assert_eq!(refused["ok"], false);
+        assert_eq!(refused["error"]["error_code"], 401);
         let unknown = parse_response("someFutureMethod", 200, br#"{"ok":true,"result":5}"#);
         assert_eq!(unknown["result"], 5);
     }

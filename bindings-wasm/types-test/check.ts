@@ -27,6 +27,7 @@ import type {
   TrueConfMethods,
   UndocumentedEnvelope,
 } from "../types/trueconf";
+import type { TelegramBotOptions, TransportRequest } from "../index";
 
 // Compile-time assertions.
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -321,6 +322,30 @@ on("getFileUploadLimits", (limits) => {
 // @ts-expect-error not an event
 on("sendFile", () => {});
 
+// A transport in place of fetch: answers from memory, or through fetch itself.
+const fromMemory: TelegramBotOptions = {
+  platform: "telegram",
+  token: "123:abc",
+  transport: async (request: TransportRequest) => {
+    const method = request.url.slice(request.url.lastIndexOf("/") + 1);
+    void request.signal.aborted;
+    return { status: 200, body: method === "getMe" ? "{}" : new Uint8Array(0) };
+  },
+};
+const throughFetch: TelegramBotOptions = {
+  platform: "telegram",
+  token: "123:abc",
+  transport: (request) =>
+    fetch(request.url, { method: request.method, headers: request.headers, body: request.body, signal: request.signal }),
+};
+const wrongTransport: TelegramBotOptions = {
+  platform: "telegram",
+  token: "123:abc",
+  // @ts-expect-error a transport resolves with a status
+  transport: async () => ({ body: "{}" }),
+};
+
 void telegramBot;
 void trueconfBot;
+void [fromMemory, throughFetch, wrongTransport];
 void describeAny;

@@ -8,10 +8,11 @@
 // query.
 //
 // Its gaps (as of 4.2.1), which this test works around or leaves out:
-// - getMe answers without `is_bot` (a required field), which botwire rightly refuses: the test
-//   checks that refusal (a typed ApiError), then puts a shim in front of the fake's Express app
-//   that completes that answer (and getUpdates', below); every other request reaches the fake
-//   untouched.
+// - getMe answers without `is_bot` (a required field): a raw `bot.api.getMe()` hands the answer
+//   on as it is (raw results are the server's JSON), but `bot.start()`, which relies on it,
+//   rightly refuses it; the test checks that refusal (a typed ApiError), then puts a shim in
+//   front of the fake's Express app that completes that answer (and getUpdates', below); every
+//   other request reaches the fake untouched.
 // - getUpdates ignores `offset`, `limit`, `timeout` and `allowed_updates`: it answers at once
 //   (no long poll) with every update not fetched before and marks them read on fetch, so an
 //   update lost by the bot is never redelivered and acknowledgement cannot be observed.
@@ -81,6 +82,7 @@ function bounded(promise, ms, what) {
 let server;
 let completeGetMe = false;
 let rawGetMe;
+let rawMe;
 let client;
 let bot;
 const errors = [];
@@ -129,7 +131,9 @@ before(async () => {
   await bounded(server.start(), 5000, 'telegram-test-api start');
 
   const strict = new Bot({ platform: 'telegram', token: TOKEN, apiRoot: server.config.apiURL, actionAttempts: 1 });
-  rawGetMe = await bounded(strict.api.getMe().then(() => undefined, (e) => e), 5000, 'raw getMe');
+  rawGetMe = await bounded(strict.start().then(() => undefined, (e) => e), 5000, 'start with the raw getMe');
+  rawMe = await bounded(strict.api.getMe(), 5000, 'raw getMe');
+  await bounded(strict.stop(), 5000, 'strict.stop()');
   completeGetMe = true;
 
   client = server.getClient(TOKEN, { userId: USER_ID, chatId: USER_ID, firstName: 'Smoke', timeout: 2000 });
@@ -165,8 +169,11 @@ after(async () => {
   if (server) await bounded(server.stop(), 5000, 'telegram-test-api stop');
 });
 
-test("the fake's getMe as is fails botwire's check with a typed error", () => {
+test("the fake's getMe as is: a raw call hands it on, start() refuses it with a typed error", () => {
+  assert.equal(rawMe.username, 'TestNameBot');
+  assert.equal(rawMe.is_bot, undefined);
   assert.ok(rawGetMe instanceof ApiError, `expected an ApiError, got ${rawGetMe}`);
+  assert.equal(rawGetMe.kind, 'invalid_response');
   assert.match(rawGetMe.message, /is_bot/);
 });
 

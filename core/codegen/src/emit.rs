@@ -644,6 +644,21 @@ fn emit_methods(model: &Model) -> String {
         let _ = writeln!(o, "    MethodInfo::of::<{}>(),", m.struct_name);
     }
     o.push_str("];\n\n");
+    o.push_str("/// Every method's name and file parameters, in spec order, without the typed model\n/// (see `Api::request_json`).\npub static METHOD_SHAPES: &[crate::telegram::api::MethodShape] = &[\n");
+    for m in &model.methods {
+        let required: Vec<&str> = m
+            .fields
+            .iter()
+            .filter(|f| f.required)
+            .map(|f| f.name.as_str())
+            .collect();
+        let _ = writeln!(
+            o,
+            "    crate::telegram::api::MethodShape {{ name: {0}::NAME, upload_fields: {0}::UPLOAD_FIELDS, required: &{1:?} }},",
+            m.struct_name, required
+        );
+    }
+    o.push_str("];\n\n");
     o.push_str("/// Round-trips JSON text through a type named at run time (tests and coverage).\n#[doc(hidden)]\npub static TYPE_ROUNDTRIPS: &[(&str, crate::telegram::api::RoundTrip)] = &[\n");
     for t in &model.types {
         let _ = writeln!(

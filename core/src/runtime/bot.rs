@@ -27,12 +27,15 @@
 use super::dispatcher::{DeadLetter, DispatchError, DispatchId, Dispatcher, DispatcherConfig};
 use super::flood::{ChatClass, FloodConfig, FloodControl, FloodError, RetryScope, SendId};
 use super::model::{Action, ActionError, Event};
-use super::telegram::{event_from_update, translate, TelegramCall};
+use super::telegram::{event_from_update, translate, translate_json, TelegramCall};
+use super::telegram_json::event_from_json;
 use crate::io::{ConnId, HttpErrorKind, HttpRequest, RequestId, Timestamp};
 use crate::telegram::client::{
     self, ClientConfig, ContractError, Cursor, Intake, TelegramClient, WebhookReply,
 };
+use crate::telegram::client::{Json, Typed, UpdateForm};
 use crate::telegram::error::ApiError;
+use crate::telegram::json_update::JsonUpdate;
 use crate::telegram::types::Update;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -241,7 +244,7 @@ impl StoredAction {
 
     fn to_call(&self, api: &crate::telegram::Api) -> Option<TelegramCall> {
         use base64::Engine as _;
-        let info = crate::telegram::api::find_method(&self.method)?;
+        let info = crate::telegram::api::find_method_shape(&self.method)?;
         let body = base64::engine::general_purpose::STANDARD
             .decode(&self.body)
             .ok()?;
@@ -275,11 +278,14 @@ enum InFlight {
     Direct(Work),
 }
 
-/// The bot. See the module docs.
+/// The bot. See the module docs. `F` is the form updates take ([`Typed`] by default: the
+/// event's payload is [`Payload::Telegram`](super::model::Payload::Telegram); with [`Json`]
+/// it is [`Payload::TelegramJson`](super::model::Payload::TelegramJson), and nothing of the
+/// typed model is decoded, see [`TelegramBot::new_json`]).
 #[derive(Debug)]
-pub struct TelegramBot {
+pub struct TelegramBot<F: UpdateForm = Typed> {
     config: BotConfig,
-    client: TelegramClient,
+    client: TelegramClient<F>,
     dispatcher: Dispatcher,
     flood: FloodControl<Work>,
     calls: HashMap<RequestId, InFlight>,
@@ -294,18 +300,42 @@ pub struct TelegramBot {
 }
 
 impl TelegramBot {
-    /// A bot; nothing happens until [`start`](Self::start).
+    /// A bot with typed updates; nothing happens until [`start`](Self::start).
     ///
     /// # Errors
     /// An invalid flood-control configuration.
-    pub fn new(mut config: BotConfig) -> Result<Self, ActError> {
+    pub fn new(config: BotConfig) -> Result<Self, ActError> {
+        Self::with_form(config)
+    }
+}
+
+impl TelegramBot<Json> {
+    /// A bot whose updates stay JSON text ([`telegram_json`](super::telegram_json)), whose
+    /// `Call` actions and inline results are built without the typed model
+    /// ([`translate_json`](super::telegram::translate_json)) and whose call results are
+    /// handed on as received: the same events and behaviour for valid input, several times
+    /// less work per update, and none of the typed model's code in the binary.
+    ///
+    /// # Errors
+    /// An invalid flood-control configuration.
+    pub fn new_json(config: BotConfig) -> Result<Self, ActError> {
+        Self::with_form(config)
+    }
+}
+
+impl<F: UpdateForm> TelegramBot<F> {
+    /// A bot in form `F`; nothing happens until [`start`](Self::start).
+    ///
+    /// # Errors
+    /// An invalid flood-control configuration.
+    pub fn with_form(mut config: BotConfig) -> Result<Self, ActError> {
         if let Intake::Polling(p) = &mut config.client.intake {
             p.manual_ack = config.ack == AckMode::AfterHandling;
         }
         let flood = FloodControl::new(config.flood)
             .map_err(|e| ActError::Action(ActionError::Encode(e.to_string())))?;
         Ok(TelegramBot {
-            client: TelegramClient::new(config.client.clone()),
+            client: TelegramClient::with_form(config.client.clone()),
             dispatcher: Dispatcher::new(config.dispatch.clone()),
             flood,
             config,
@@ -322,7 +352,7 @@ impl TelegramBot {
     }
 
     /// The intake client.
-    pub fn client(&self) -> &TelegramClient {
+    pub fn client(&self) -> &TelegramClient<F> {
         &self.client
     }
 
@@ -404,7 +434,11 @@ impl TelegramBot {
     /// The action cannot be translated, or the send queue is full; nothing is queued then.
     pub fn act(&mut self, now: Timestamp, action: &Action) -> Result<ActionId, ActError> {
         self.tick(now);
-        let call = translate(self.client.api(), action)?;
+        let call = if F::KEEPS_JSON {
+            translate_json(self.client.api(), action)?
+        } else {
+            translate(self.client.api(), action)?
+        };
         self.next_action += 1;
         let id = ActionId(self.next_action);
         let work = Work {
@@ -458,14 +492,26 @@ impl TelegramBot {
         headers: &[(N, V)],
         body: &[u8],
     ) -> WebhookReply {
+        self.handle_webhook_update(now, headers, body).0
+    }
+
+    /// [`handle_webhook`](Self::handle_webhook), with the `update_id` of the delivery when
+    /// it was read (accepted, or dropped as a duplicate).
+    pub fn handle_webhook_update<N: AsRef<str>, V: AsRef<str>>(
+        &mut self,
+        now: Timestamp,
+        headers: &[(N, V)],
+        body: &[u8],
+    ) -> (WebhookReply, Option<i64>) {
         self.tick(now);
         if self.stopping || self.dispatcher.capacity() == 0 {
-            return WebhookReply {
+            let busy = WebhookReply {
                 status: 503,
                 body: b"busy".to_vec(),
             };
+            return (busy, None);
         }
-        let reply = self.client.handle_webhook(now, headers, body);
+        let reply = self.client.handle_webhook_update(now, headers, body);
         self.pump();
         reply
     }
@@ -547,10 +593,19 @@ impl TelegramBot {
         let _ = self.client.restore_cursor(state.cursor.clone(), wall_unix);
         let mut restored = 0;
         for raw in &state.pending {
-            let Ok(update) = serde_json::from_value::<Update>(raw.clone()) else {
-                continue;
+            let text = raw.to_string();
+            let event = if F::KEEPS_JSON {
+                let Ok(update) = JsonUpdate::parse(&text) else {
+                    continue;
+                };
+                event_from_json(update)
+            } else {
+                // Through `from_str`, the one reader the typed model is instantiated for.
+                let Ok(update) = serde_json::from_str::<Update>(&text) else {
+                    continue;
+                };
+                event_from_update(Box::new(update))
             };
-            let event = event_from_update(Box::new(update));
             if self.dispatcher.submit(now, event).is_ok() {
                 restored += 1;
             }
@@ -667,8 +722,12 @@ impl TelegramBot {
 
     fn on_client_event(&mut self, now: Timestamp, e: client::Event) {
         match e {
-            client::Event::Update(update) => {
-                let event = event_from_update(update);
+            client::Event::Update(_) | client::Event::JsonUpdate(_) => {
+                let event = match e {
+                    client::Event::JsonUpdate(update) => event_from_json(*update),
+                    client::Event::Update(update) => event_from_update(update),
+                    _ => return,
+                };
                 if let Err(err) = self.dispatcher.submit(now, event) {
                     // Back-pressure keeps this from happening with polling; report it so the
                     // host knows (the update stays unacknowledged with AfterHandling).

@@ -102,5 +102,6 @@ pub mod model;
 pub mod router;
 pub mod storage;
 pub mod telegram;
+pub mod telegram_json;
 pub mod trueconf;
 pub mod trueconf_bot;

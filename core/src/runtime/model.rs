@@ -269,8 +269,10 @@ impl MessageKey {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Payload {
-    /// A Telegram update.
+    /// A Telegram update, typed.
     Telegram(Box<crate::telegram::types::Update>),
+    /// A Telegram update kept as JSON text (see [`super::telegram_json`]).
+    TelegramJson(Box<super::telegram_json::TelegramJson>),
     /// A TrueConf server event.
     TrueConf(Box<TrueConfPayload>),
     /// Any other platform's event as JSON.
@@ -303,6 +305,14 @@ impl Payload {
         }
     }
 
+    /// The Telegram update kept as JSON, if this is one.
+    pub fn telegram_json(&self) -> Option<&super::telegram_json::TelegramJson> {
+        match self {
+            Payload::TelegramJson(u) => Some(u),
+            _ => None,
+        }
+    }
+
     /// The TrueConf event, if this is one.
     pub fn trueconf(&self) -> Option<&TrueConfPayload> {
         match self {
@@ -315,6 +325,9 @@ impl Payload {
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             Payload::Telegram(u) => serde_json::to_value(u).unwrap_or(serde_json::Value::Null),
+            Payload::TelegramJson(u) => {
+                serde_json::from_str(u.update.json()).unwrap_or(serde_json::Value::Null)
+            }
             Payload::TrueConf(p) => p.to_json(),
             Payload::Json(v) => (**v).clone(),
         }
@@ -379,6 +392,30 @@ impl Event {
 
     /// A summary as JSON (the payload included under `"payload"`), for bindings and logs.
     pub fn to_json(&self) -> serde_json::Value {
+        let mut m = self.head_json();
+        m.insert("payload".into(), self.payload.to_json());
+        serde_json::Value::Object(m)
+    }
+
+    /// [`to_json`](Self::to_json) as JSON text; a payload kept as text (a Telegram update
+    /// kept as JSON) is copied into it as it is, without being parsed.
+    pub fn to_json_text(&self) -> String {
+        let mut m = self.head_json();
+        let Payload::TelegramJson(update) = &self.payload else {
+            m.insert("payload".into(), self.payload.to_json());
+            return serde_json::Value::Object(m).to_string();
+        };
+        // The head is a non-empty object: its text ends with `}`.
+        let mut text = serde_json::Value::Object(m).to_string();
+        text.pop();
+        text.push_str(",\"payload\":");
+        text.push_str(update.update.json());
+        text.push('}');
+        text
+    }
+
+    /// Every field but the payload.
+    fn head_json(&self) -> serde_json::Map<String, serde_json::Value> {
         let mut m = serde_json::Map::new();
         m.insert("platform".into(), self.platform.as_str().into());
         m.insert("id".into(), self.id.clone().into());
@@ -420,8 +457,7 @@ impl Event {
         ] {
             m.insert(name.into(), opt(v.clone().map(Into::into)));
         }
-        m.insert("payload".into(), self.payload.to_json());
-        serde_json::Value::Object(m)
+        m
     }
 }
 

@@ -532,6 +532,23 @@ pub struct TelegramCall {
 ///   method, inline results that are not `InlineQueryResult`s, a button without exactly one
 ///   of `data` and `url`.
 pub fn translate(api: &Api, action: &Action) -> Result<TelegramCall, ActionError> {
+    translate_in::<false>(api, action)
+}
+
+/// [`translate`] without the typed model where an action carries JSON: `Call` arguments and
+/// inline query results travel as given (built by [`Api::request_json`]) instead of being
+/// checked against the method's parameters. Used with updates kept as JSON
+/// ([`client::Json`](crate::telegram::client::Json)), so a binary needs none of the typed
+/// decoders.
+///
+/// # Errors
+/// As [`translate`], except that arguments and inline results are not checked beyond being
+/// JSON objects (arrays for results) and their uploads decoding.
+pub fn translate_json(api: &Api, action: &Action) -> Result<TelegramCall, ActionError> {
+    translate_in::<true>(api, action)
+}
+
+fn translate_in<const JSON: bool>(api: &Api, action: &Action) -> Result<TelegramCall, ActionError> {
     let send = action.is_send();
     match action {
         Action::Send {
@@ -612,6 +629,32 @@ pub fn translate(api: &Api, action: &Action) -> Result<TelegramCall, ActionError
             m.text = text.clone();
             m.show_alert = alert.then_some(true);
             request(api, &m, None, send)
+        }
+        Action::AnswerInline {
+            query_id,
+            results,
+            cache_time,
+        } if JSON => {
+            if !results.is_array() {
+                return Err(ActionError::Encode(
+                    "inline query results: expected an array".to_owned(),
+                ));
+            }
+            let mut args = serde_json::Map::new();
+            args.insert("inline_query_id".to_owned(), query_id.as_str().into());
+            args.insert("results".to_owned(), results.clone());
+            if let Some(t) = cache_time {
+                args.insert("cache_time".to_owned(), (*t).into());
+            }
+            let (method, request) = api
+                .request_json("answerInlineQuery", &serde_json::Value::Object(args))
+                .map_err(|e| ActionError::Encode(e.to_string()))?;
+            Ok(TelegramCall {
+                method,
+                request,
+                chat_id: None,
+                counts_as_send: send,
+            })
         }
         Action::AnswerInline {
             query_id,
@@ -725,6 +768,11 @@ pub fn translate(api: &Api, action: &Action) -> Result<TelegramCall, ActionError
             platform,
             method,
             args,
+        } if JSON => call_json(api, *platform, method, args),
+        Action::Call {
+            platform,
+            method,
+            args,
         } => call(api, *platform, method, args),
     }
 }
@@ -747,23 +795,50 @@ fn call(
     let request = info
         .build_request(api, &json)
         .map_err(|e| ActionError::Encode(e.to_string()))?;
-    let chat_id = args.get("chat_id").and_then(|v| match v {
-        serde_json::Value::Number(n) => n.as_i64(),
-        serde_json::Value::String(s) => s.parse().ok(),
-        _ => None,
-    });
-    let name = info.name;
-    let counts_as_send = (name.starts_with("send") && name != "sendChatAction")
-        || matches!(
-            name,
-            "forwardMessage" | "forwardMessages" | "copyMessage" | "copyMessages"
-        );
+    Ok(TelegramCall {
+        method: info.name,
+        request,
+        chat_id: chat_id_of_args(args),
+        counts_as_send: counts_as_send(info.name),
+    })
+}
+
+fn call_json(
+    api: &Api,
+    platform: Platform,
+    method: &str,
+    args: &serde_json::Value,
+) -> Result<TelegramCall, ActionError> {
+    if platform != Platform::Telegram {
+        return Err(not_supported("call a method of another platform"));
+    }
+    let (name, request) = api
+        .request_json(method, args)
+        .map_err(|e| ActionError::Encode(e.to_string()))?;
     Ok(TelegramCall {
         method: name,
         request,
-        chat_id,
-        counts_as_send,
+        chat_id: chat_id_of_args(args),
+        counts_as_send: counts_as_send(name),
     })
+}
+
+/// The numeric `chat_id` of a call's arguments (flood control queues by it).
+fn chat_id_of_args(args: &serde_json::Value) -> Option<i64> {
+    args.get("chat_id").and_then(|v| match v {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.parse().ok(),
+        _ => None,
+    })
+}
+
+/// Whether a method posts new messages (counts against flood-control budgets).
+fn counts_as_send(name: &str) -> bool {
+    (name.starts_with("send") && name != "sendChatAction")
+        || matches!(
+            name,
+            "forwardMessage" | "forwardMessages" | "copyMessage" | "copyMessages"
+        )
 }
 
 /// Basic groups have small negative ids; supergroups and channels are `-100…` followed by

@@ -21,7 +21,7 @@
 use super::telegram::{SimConfig, SimReply, TelegramSim};
 use crate::io::{HttpErrorKind, HttpRequest, RequestId, Timestamp};
 use crate::runtime::bot::{BotConfig, BotOutput, TelegramBot};
-use crate::telegram::client::{ClientConfig, Event, Output, TelegramClient};
+use crate::telegram::client::{ClientConfig, Event, Json, Output, TelegramClient, UpdateForm};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// One output of a state machine, as the harness sees it.
@@ -51,7 +51,7 @@ pub trait HttpMachine {
     fn next_timeout(&self) -> Option<Timestamp>;
 }
 
-impl HttpMachine for TelegramClient {
+impl<F: UpdateForm> HttpMachine for TelegramClient<F> {
     type Event = Event;
     fn next_step(&mut self) -> Option<Step<Event>> {
         Some(match self.poll_output()? {
@@ -76,7 +76,7 @@ impl HttpMachine for TelegramClient {
     }
 }
 
-impl HttpMachine for TelegramBot {
+impl<F: UpdateForm> HttpMachine for TelegramBot<F> {
     type Event = BotOutput;
     fn next_step(&mut self) -> Option<Step<BotOutput>> {
         Some(match self.poll_output()? {
@@ -137,6 +137,19 @@ impl Harness<TelegramBot> {
     pub fn bot(sim: SimConfig, config: BotConfig) -> Self {
         let bot =
             TelegramBot::new(config.with_api_root(SIM_API_ROOT)).expect("valid bot configuration");
+        Harness::with_machine(sim, bot)
+    }
+}
+
+impl Harness<TelegramBot<Json>> {
+    /// A harness with a bot whose updates stay JSON ([`TelegramBot::new_json`]); the API root
+    /// is pointed at the simulator.
+    ///
+    /// # Panics
+    /// On an invalid flood-control configuration.
+    pub fn json_bot(sim: SimConfig, config: BotConfig) -> Self {
+        let bot = TelegramBot::new_json(config.with_api_root(SIM_API_ROOT))
+            .expect("valid bot configuration");
         Harness::with_machine(sim, bot)
     }
 }

@@ -467,6 +467,136 @@ pub fn find_method(name: &str) -> Option<&'static MethodInfo> {
         .find(|m| m.name.eq_ignore_ascii_case(name))
 }
 
+/// A method's name and file parameters, without its typed parameters and result: what
+/// [`Api::request_json`] needs.
+#[derive(Debug, Clone, Copy)]
+pub struct MethodShape {
+    /// The method name as spelled in the spec.
+    pub name: &'static str,
+    /// Top-level parameters typed `InputFile`.
+    pub upload_fields: &'static [&'static str],
+    /// The parameters the method requires.
+    pub required: &'static [&'static str],
+}
+
+/// Finds a method's shape by name (case-insensitive, as the server treats names).
+pub fn find_method_shape(name: &str) -> Option<&'static MethodShape> {
+    super::generated::methods::METHOD_SHAPES
+        .iter()
+        .find(|m| m.name.eq_ignore_ascii_case(name))
+}
+
+impl Api {
+    /// Builds the request of a method named at run time from JSON arguments, without the
+    /// typed model: the arguments travel as given (`null` is no arguments), except that
+    /// uploads — objects `{"file_name", "data_base64", "mime_type"?, "attach_name"?}` at any
+    /// depth, as [`InputFile`](super::InputFile) reads them — make the request
+    /// `multipart/form-data`, a top-level file parameter as a part of its own name, a nested
+    /// one as an `attach://` reference. The server checks the arguments; here only the
+    /// method name, the arguments' shape (an object with the required parameters, not
+    /// `null`), the uploads and media groups are.
+    ///
+    /// # Errors
+    /// [`EncodeError::UnknownMethod`], [`EncodeError::InvalidArguments`] (not an object, an
+    /// upload that cannot be decoded), and the errors of multipart encoding.
+    pub fn request_json(
+        &self,
+        method: &str,
+        args: &serde_json::Value,
+    ) -> Result<(&'static str, HttpRequest), EncodeError> {
+        let shape = find_method_shape(method)
+            .ok_or_else(|| EncodeError::UnknownMethod(method.to_owned()))?;
+        let invalid = |reason: String| EncodeError::InvalidArguments {
+            method: shape.name.to_owned(),
+            reason,
+        };
+        let mut params = match args {
+            serde_json::Value::Null => serde_json::Map::new(),
+            serde_json::Value::Object(map) => map.clone(),
+            other => return Err(invalid(format!("expected an object, found {other}"))),
+        };
+        if let Some(missing) = shape
+            .required
+            .iter()
+            .find(|p| params.get(**p).map_or(true, serde_json::Value::is_null))
+        {
+            return Err(invalid(format!("missing field `{missing}`")));
+        }
+        let mut uploads = Vec::new();
+        for value in params.values_mut() {
+            take_uploads(value, &mut uploads, 0).map_err(invalid)?;
+        }
+        let json = serde_json::to_vec(&params).map_err(|e| invalid(e.to_string()))?;
+        if shape.name == "sendMediaGroup" {
+            check_media_group(&json)?;
+        }
+        let (body, content_type) = if uploads.is_empty() {
+            (json, "application/json".to_owned())
+        } else {
+            let texts: Vec<(String, Box<RawValue>)> = params
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), serde_json::value::to_raw_value(v)?)))
+                .collect::<Result<_, serde_json::Error>>()
+                .map_err(|e| invalid(e.to_string()))?;
+            let refs = texts.iter().map(|(k, v)| (k.clone(), &**v)).collect();
+            multipart(shape.upload_fields, refs, uploads)?
+        };
+        Ok((
+            shape.name,
+            HttpRequest {
+                method: HttpMethod::Post,
+                url: self.method_url(shape.name),
+                headers: vec![("Content-Type".to_owned(), content_type)],
+                body,
+                timeout_ms: None,
+            },
+        ))
+    }
+}
+
+/// Replaces the uploads in `value` by `attach://` references and collects them. Uploads sit
+/// at most a few levels down (a media group's items, a paid media's `media`), so the walk
+/// stops at a depth no valid call reaches.
+fn take_uploads(
+    value: &mut serde_json::Value,
+    uploads: &mut Vec<Upload>,
+    depth: usize,
+) -> Result<(), String> {
+    use base64::Engine as _;
+    const MAX_DEPTH: usize = 8;
+    match value {
+        serde_json::Value::Object(map) if map.contains_key("data_base64") => {
+            let text = |key: &str| map.get(key).and_then(serde_json::Value::as_str);
+            let file_name = text("file_name").ok_or("an upload needs a file_name string")?;
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(text("data_base64").ok_or("data_base64 must be a string")?)
+                .map_err(|e| format!("data_base64: {e}"))?;
+            let name = text("attach_name")
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("file{}", uploads.len()));
+            uploads.push(Upload {
+                file_name: file_name.to_owned(),
+                mime_type: text("mime_type").map(str::to_owned),
+                data: data.into(),
+                attach_name: Some(name.clone()),
+            });
+            *value = serde_json::Value::String(format!("attach://{name}"));
+        }
+        serde_json::Value::Object(map) if depth < MAX_DEPTH => {
+            for v in map.values_mut() {
+                take_uploads(v, uploads, depth + 1)?;
+            }
+        }
+        serde_json::Value::Array(items) if depth < MAX_DEPTH => {
+            for v in items {
+                take_uploads(v, uploads, depth + 1)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Builds a request for a method named at run time from JSON arguments.
 ///
 /// # Errors

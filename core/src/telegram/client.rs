@@ -25,6 +25,7 @@
 
 use super::api::{find_method, parse_raw, Api, EncodeError, Method, DEFAULT_API_ROOT};
 use super::error::ApiError;
+use super::json_update::{self, JsonUpdate};
 use super::ordered::{Ordered, OrderedConfig, OrderedWebhook};
 use super::types::{Update, UpdateKind};
 use crate::io::{
@@ -34,6 +35,7 @@ use crate::io::{
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::marker::PhantomData;
 
 /// A week, in seconds: a stored offset older than this is meaningless (ids may restart).
 const CURSOR_MAX_AGE_SECS: i64 = 7 * 24 * 60 * 60;
@@ -241,13 +243,51 @@ impl CallResult {
     }
 }
 
+/// How a client hands out updates: typed ([`Typed`], the default) or kept as the JSON text
+/// they arrived in ([`Json`]). The choice is a type parameter, so a program that uses only
+/// one form does not contain the other's code (the typed model's decoders are most of a
+/// WebAssembly module's size).
+pub trait UpdateForm: sealed::Sealed + std::fmt::Debug + 'static {
+    /// Whether updates and call results stay JSON text.
+    #[doc(hidden)]
+    const KEEPS_JSON: bool;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Typed {}
+    impl Sealed for super::Json {}
+}
+
+/// Updates as the typed [`Update`] ([`Event::Update`]); call results checked against their
+/// method's result type; calls by name check their arguments against the method's
+/// parameters.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Typed;
+
+impl UpdateForm for Typed {
+    const KEEPS_JSON: bool = false;
+}
+
+/// Updates kept as JSON text ([`Event::JsonUpdate`]); call results handed on as received;
+/// calls by name built by [`Api::request_json`](super::Api::request_json). Nothing of the
+/// typed model is decoded.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json;
+
+impl UpdateForm for Json {
+    const KEEPS_JSON: bool = true;
+}
+
 /// Something the host should know.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Event {
-    /// A new update, in order. Unknown kinds and payloads that do not fit the typed model
-    /// arrive as [`UpdateKind::Unknown`] with the raw JSON.
+    /// A new update, in order (the [`Typed`] form). Unknown kinds and payloads that do not
+    /// fit the typed model arrive as [`UpdateKind::Unknown`] with the raw JSON.
     Update(Box<Update>),
+    /// A new update, in order, kept as JSON text (the [`Json`] form).
+    JsonUpdate(Box<JsonUpdate>),
     /// The answer to an API call.
     Response(CallResult),
     /// An API call failed at the transport level (the host reported an error).
@@ -378,9 +418,10 @@ enum PollState {
     Stopped,
 }
 
-/// The Telegram client. See the module docs for the run loop.
+/// The Telegram client. See the module docs for the run loop. `F` chooses how updates are
+/// handed out ([`Typed`] by default, or [`Json`]).
 #[derive(Debug)]
-pub struct TelegramClient {
+pub struct TelegramClient<F: UpdateForm = Typed> {
     api: Api,
     config: ClientConfig,
     ids: IdAllocator,
@@ -394,15 +435,32 @@ pub struct TelegramClient {
     fatal: Option<ApiError>,
     seen: HashSet<i64>,
     seen_order: VecDeque<i64>,
-    ordered: Option<OrderedWebhook<Box<Update>>>,
+    ordered: Option<OrderedWebhook<Incoming>>,
     /// One past the highest update id received by polling.
     received: Option<i64>,
     backpressure: bool,
+    form: PhantomData<F>,
 }
 
 impl TelegramClient {
-    /// A client; nothing happens until [`start`](Self::start) or a call.
+    /// A client handing out typed updates; nothing happens until [`start`](Self::start) or
+    /// a call.
     pub fn new(config: ClientConfig) -> Self {
+        Self::with_form(config)
+    }
+}
+
+impl TelegramClient<Json> {
+    /// A client handing out updates as JSON text ([`Event::JsonUpdate`]); nothing happens
+    /// until [`start`](Self::start) or a call.
+    pub fn new_json(config: ClientConfig) -> Self {
+        Self::with_form(config)
+    }
+}
+
+impl<F: UpdateForm> TelegramClient<F> {
+    /// A client handing out updates in form `F`.
+    pub fn with_form(config: ClientConfig) -> Self {
         let api = Api::new(config.token.clone()).with_api_root(config.api_root.clone());
         let ordered = match &config.intake {
             Intake::Webhook(WebhookConfig {
@@ -427,6 +485,7 @@ impl TelegramClient {
             ordered,
             received: None,
             backpressure: false,
+            form: PhantomData,
         }
     }
 
@@ -544,11 +603,23 @@ impl TelegramClient {
         method: &str,
         args_json: &str,
     ) -> Result<RequestId, EncodeError> {
-        let info =
-            find_method(method).ok_or_else(|| EncodeError::UnknownMethod(method.to_owned()))?;
-        let mut request = info.build_request(&self.api, args_json)?;
+        let (name, mut request) = if F::KEEPS_JSON {
+            let args: serde_json::Value = if args_json.trim().is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::from_str(args_json).map_err(|e| EncodeError::InvalidArguments {
+                    method: method.to_owned(),
+                    reason: e.to_string(),
+                })?
+            };
+            self.api.request_json(method, &args)?
+        } else {
+            let info =
+                find_method(method).ok_or_else(|| EncodeError::UnknownMethod(method.to_owned()))?;
+            (info.name, info.build_request(&self.api, args_json)?)
+        };
         request.timeout_ms = Some(self.config.call_timeout_ms);
-        Ok(self.issue(Pending::CallNamed(info.name.to_owned()), request))
+        Ok(self.issue(Pending::CallNamed(name.to_owned()), request))
     }
 
     /// Reports the answer to request `id`.
@@ -642,40 +713,54 @@ impl TelegramClient {
         headers: &[(N, V)],
         body: &[u8],
     ) -> WebhookReply {
+        self.handle_webhook_update(now, headers, body).0
+    }
+
+    /// [`handle_webhook`](Self::handle_webhook), with the `update_id` of the delivery when
+    /// it was read (accepted, or dropped as a duplicate).
+    pub fn handle_webhook_update<N: AsRef<str>, V: AsRef<str>>(
+        &mut self,
+        now: Timestamp,
+        headers: &[(N, V)],
+        body: &[u8],
+    ) -> (WebhookReply, Option<i64>) {
         let Intake::Webhook(cfg) = &self.config.intake else {
-            return WebhookReply::status(404, "webhook intake is not configured");
+            return (
+                WebhookReply::status(404, "webhook intake is not configured"),
+                None,
+            );
         };
         if let Some(secret) = &cfg.secret_token {
             let given = find_header(headers, "X-Telegram-Bot-Api-Secret-Token").unwrap_or("");
             // A missing header is a mismatch; the comparison does not exit early.
             let ok = constant_time_eq(given.as_bytes(), secret.as_bytes());
             if !ok || given.is_empty() {
-                return WebhookReply::status(401, "secret token mismatch");
+                return (WebhookReply::status(401, "secret token mismatch"), None);
             }
         }
         if body.len() > cfg.max_body_bytes {
-            return WebhookReply::status(413, "body too large");
+            return (WebhookReply::status(413, "body too large"), None);
         }
-        let update = match parse_update(body) {
+        let update = match parse_update::<F>(body) {
             Parsed::Update(u) => u,
-            Parsed::NoId(_) => return WebhookReply::status(400, "not a Telegram update"),
+            Parsed::NoId(_) => return (WebhookReply::status(400, "not a Telegram update"), None),
         };
-        let id = update.update_id;
+        let id = update.update_id();
         if !self.remember(id) {
             self.emit(Event::Dropped {
                 update_id: id,
                 reason: DropReason::Duplicate,
             });
-            return WebhookReply::status(200, "");
+            return (WebhookReply::status(200, ""), Some(id));
         }
         match self.ordered.as_mut() {
             Some(o) => {
                 o.feed(now, id, update);
                 self.drain_ordered();
             }
-            None => self.emit(Event::Update(update)),
+            None => self.emit(update.into_event()),
         }
-        WebhookReply::status(200, "")
+        (WebhookReply::status(200, ""), Some(id))
     }
 
     /// The next output, or `None` when there is nothing to do.
@@ -820,7 +905,12 @@ impl TelegramClient {
     }
 
     fn on_call_answer(&mut self, id: RequestId, method: String, status: u16, body: &[u8]) {
-        let result = match find_method(&method) {
+        let typed = if F::KEEPS_JSON {
+            None
+        } else {
+            find_method(&method)
+        };
+        let result = match typed {
             Some(info) => info.parse_response(status, body).map(str::to_owned),
             None => parse_raw(status, body).map(|r| r.get().to_owned()),
         };
@@ -832,7 +922,7 @@ impl TelegramClient {
         if !stopping && self.state != PollState::InFlight(id) {
             return;
         }
-        match parse_batch(status, body) {
+        match parse_batch::<F>(status, body) {
             Ok(elements) => {
                 self.failures = 0;
                 self.take_batch(elements);
@@ -904,7 +994,7 @@ impl TelegramClient {
                     continue;
                 }
             };
-            let id = update.update_id;
+            let id = update.update_id();
             if self.offset.is_some_and(|o| id < o) {
                 self.emit(Event::Dropped {
                     update_id: id,
@@ -925,7 +1015,7 @@ impl TelegramClient {
                 });
                 continue;
             }
-            self.emit(Event::Update(update));
+            self.emit(update.into_event());
         }
     }
 
@@ -957,7 +1047,7 @@ impl TelegramClient {
         }
         for item in items {
             match item {
-                Ordered::Deliver(_, u) => self.emit(Event::Update(u)),
+                Ordered::Deliver(_, u) => self.emit(u.into_event()),
                 Ordered::GaveUp { from, to } => self.emit(Event::GaveUp { from, to }),
                 Ordered::Dropped(update_id) => self.emit(Event::Dropped {
                     update_id,
@@ -968,19 +1058,50 @@ impl TelegramClient {
     }
 }
 
+/// An update in the client's form.
+#[derive(Debug)]
+enum Incoming {
+    Typed(Box<Update>),
+    Json(Box<JsonUpdate>),
+}
+
+impl Incoming {
+    fn update_id(&self) -> i64 {
+        match self {
+            Incoming::Typed(u) => u.update_id,
+            Incoming::Json(u) => u.update_id,
+        }
+    }
+
+    fn into_event(self) -> Event {
+        match self {
+            Incoming::Typed(u) => Event::Update(u),
+            Incoming::Json(u) => Event::JsonUpdate(u),
+        }
+    }
+}
+
 /// One element of a `getUpdates` answer or one webhook body.
 #[derive(Debug)]
 enum Parsed {
-    Update(Box<Update>),
+    Update(Incoming),
     /// No readable `update_id`: cannot be counted.
     NoId(String),
 }
 
 /// Parses one update tolerantly: a payload that does not fit the typed model becomes
 /// `Unknown` with its raw JSON, as long as `update_id` can be read.
-fn parse_update(raw: &[u8]) -> Parsed {
-    if let Ok(u) = serde_json::from_slice::<Update>(raw) {
-        return Parsed::Update(Box::new(u));
+fn parse_update<F: UpdateForm>(raw: &[u8]) -> Parsed {
+    if F::KEEPS_JSON {
+        return parse_json_update(raw);
+    }
+    // Every typed read of the model goes through `from_str`: each serde_json reader
+    // instantiates the whole model's deserializers again (a third of the wasm module each).
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return Parsed::NoId(String::from_utf8_lossy(raw).into_owned());
+    };
+    if let Ok(u) = serde_json::from_str::<Update>(text) {
+        return Parsed::Update(Incoming::Typed(Box::new(u)));
     }
     #[derive(Deserialize)]
     struct Loose {
@@ -988,34 +1109,57 @@ fn parse_update(raw: &[u8]) -> Parsed {
         #[serde(flatten)]
         rest: serde_json::Map<String, serde_json::Value>,
     }
-    match serde_json::from_slice::<Loose>(raw) {
+    match serde_json::from_str::<Loose>(text) {
         Ok(loose) => {
             let (kind, raw) = loose
                 .rest
                 .into_iter()
                 .next()
                 .unwrap_or((String::new(), serde_json::Value::Null));
-            Parsed::Update(Box::new(Update {
+            Parsed::Update(Incoming::Typed(Box::new(Update {
                 update_id: loose.update_id,
                 kind: UpdateKind::Unknown { kind, raw },
-            }))
+            })))
         }
-        Err(_) => Parsed::NoId(String::from_utf8_lossy(raw).into_owned()),
+        Err(_) => Parsed::NoId(text.to_owned()),
+    }
+}
+
+/// Reads one update kept as JSON: any element with an integer `update_id` is one.
+fn parse_json_update(raw: &[u8]) -> Parsed {
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return Parsed::NoId(String::from_utf8_lossy(raw).into_owned());
+    };
+    match JsonUpdate::parse(text) {
+        Ok(u) => Parsed::Update(Incoming::Json(Box::new(u))),
+        Err(_) => Parsed::NoId(text.to_owned()),
     }
 }
 
 /// Reads a `getUpdates` answer into its elements.
-fn parse_batch(status: u16, body: &[u8]) -> Result<Vec<Parsed>, ApiError> {
+fn parse_batch<F: UpdateForm>(status: u16, body: &[u8]) -> Result<Vec<Parsed>, ApiError> {
+    if F::KEEPS_JSON {
+        let raw = parse_raw(status, body)?;
+        let elements = json_update::split_array(raw.get())
+            .map_err(|reason| ApiError::InvalidResponse { reason })?;
+        return Ok(elements
+            .into_iter()
+            .map(|e| parse_json_update(e.as_bytes()))
+            .collect());
+    }
     // Fast path, one pass: a success whose every element fits the typed model.
     #[derive(Deserialize)]
     struct TypedBatch {
         ok: bool,
         result: Vec<Update>,
     }
-    if let Ok(TypedBatch { ok: true, result }) = serde_json::from_slice::<TypedBatch>(body) {
+    let typed = std::str::from_utf8(body)
+        .ok()
+        .and_then(|text| serde_json::from_str::<TypedBatch>(text).ok());
+    if let Some(TypedBatch { ok: true, result }) = typed {
         return Ok(result
             .into_iter()
-            .map(|u| Parsed::Update(Box::new(u)))
+            .map(|u| Parsed::Update(Incoming::Typed(Box::new(u))))
             .collect());
     }
     // Slow path: classify errors, and read elements one by one so that one element that
@@ -1027,6 +1171,6 @@ fn parse_batch(status: u16, body: &[u8]) -> Result<Vec<Parsed>, ApiError> {
         })?;
     Ok(elements
         .into_iter()
-        .map(|e| parse_update(e.get().as_bytes()))
+        .map(|e| parse_update::<F>(e.get().as_bytes()))
         .collect())
 }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod generated;
 pub mod glance;
 pub mod identifiers;
+pub mod json_update;
 mod support;
 
 pub use api::{Api, EncodeError, Method};

@@ -408,7 +408,8 @@ impl<'de> Deserialize<'de> for MessageOrTrue {
         let v = serde_json::Value::deserialize(d)?;
         match v {
             serde_json::Value::Bool(true) => Ok(MessageOrTrue::True),
-            serde_json::Value::Object(_) => serde_json::from_value(v)
+            // Through `from_str`, the one reader the typed model is instantiated for.
+            serde_json::Value::Object(_) => serde_json::from_str(&v.to_string())
                 .map(|m| MessageOrTrue::Message(Box::new(m)))
                 .map_err(de::Error::custom),
             _ => Err(de::Error::custom("expected a Message or true")),

@@ -10898,6 +10898,936 @@ pub static METHODS: &[MethodInfo] = &[
     MethodInfo::of::<GetGameHighScores>(),
 ];
 
+/// Every method's name and file parameters, in spec order, without the typed model
+/// (see `Api::request_json`).
+pub static METHOD_SHAPES: &[crate::telegram::api::MethodShape] = &[
+    crate::telegram::api::MethodShape {
+        name: GetUpdates::NAME,
+        upload_fields: GetUpdates::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetWebhook::NAME,
+        upload_fields: SetWebhook::UPLOAD_FIELDS,
+        required: &["url"],
+    },
+    crate::telegram::api::MethodShape {
+        name: DeleteWebhook::NAME,
+        upload_fields: DeleteWebhook::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetWebhookInfo::NAME,
+        upload_fields: GetWebhookInfo::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetMe::NAME,
+        upload_fields: GetMe::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: LogOut::NAME,
+        upload_fields: LogOut::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: Close::NAME,
+        upload_fields: Close::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendMessage::NAME,
+        upload_fields: SendMessage::UPLOAD_FIELDS,
+        required: &["chat_id", "text"],
+    },
+    crate::telegram::api::MethodShape {
+        name: ForwardMessage::NAME,
+        upload_fields: ForwardMessage::UPLOAD_FIELDS,
+        required: &["chat_id", "from_chat_id", "message_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: ForwardMessages::NAME,
+        upload_fields: ForwardMessages::UPLOAD_FIELDS,
+        required: &["chat_id", "from_chat_id", "message_ids"],
+    },
+    crate::telegram::api::MethodShape {
+        name: CopyMessage::NAME,
+        upload_fields: CopyMessage::UPLOAD_FIELDS,
+        required: &["chat_id", "from_chat_id", "message_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: CopyMessages::NAME,
+        upload_fields: CopyMessages::UPLOAD_FIELDS,
+        required: &["chat_id", "from_chat_id", "message_ids"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendPhoto::NAME,
+        upload_fields: SendPhoto::UPLOAD_FIELDS,
+        required: &["chat_id", "photo"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendLivePhoto::NAME,
+        upload_fields: SendLivePhoto::UPLOAD_FIELDS,
+        required: &["chat_id", "live_photo", "photo"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendAudio::NAME,
+        upload_fields: SendAudio::UPLOAD_FIELDS,
+        required: &["chat_id", "audio"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendDocument::NAME,
+        upload_fields: SendDocument::UPLOAD_FIELDS,
+        required: &["chat_id", "document"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendVideo::NAME,
+        upload_fields: SendVideo::UPLOAD_FIELDS,
+        required: &["chat_id", "video"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendAnimation::NAME,
+        upload_fields: SendAnimation::UPLOAD_FIELDS,
+        required: &["chat_id", "animation"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendVoice::NAME,
+        upload_fields: SendVoice::UPLOAD_FIELDS,
+        required: &["chat_id", "voice"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendVideoNote::NAME,
+        upload_fields: SendVideoNote::UPLOAD_FIELDS,
+        required: &["chat_id", "video_note"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendPaidMedia::NAME,
+        upload_fields: SendPaidMedia::UPLOAD_FIELDS,
+        required: &["chat_id", "star_count", "media"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendMediaGroup::NAME,
+        upload_fields: SendMediaGroup::UPLOAD_FIELDS,
+        required: &["chat_id", "media"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendLocation::NAME,
+        upload_fields: SendLocation::UPLOAD_FIELDS,
+        required: &["chat_id", "latitude", "longitude"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendVenue::NAME,
+        upload_fields: SendVenue::UPLOAD_FIELDS,
+        required: &["chat_id", "latitude", "longitude", "title", "address"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendContact::NAME,
+        upload_fields: SendContact::UPLOAD_FIELDS,
+        required: &["chat_id", "phone_number", "first_name"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendPoll::NAME,
+        upload_fields: SendPoll::UPLOAD_FIELDS,
+        required: &["chat_id", "question", "options"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendChecklist::NAME,
+        upload_fields: SendChecklist::UPLOAD_FIELDS,
+        required: &["business_connection_id", "chat_id", "checklist"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendDice::NAME,
+        upload_fields: SendDice::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendMessageDraft::NAME,
+        upload_fields: SendMessageDraft::UPLOAD_FIELDS,
+        required: &["chat_id", "draft_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendChatAction::NAME,
+        upload_fields: SendChatAction::UPLOAD_FIELDS,
+        required: &["chat_id", "action"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetMessageReaction::NAME,
+        upload_fields: SetMessageReaction::UPLOAD_FIELDS,
+        required: &["chat_id", "message_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetUserProfilePhotos::NAME,
+        upload_fields: GetUserProfilePhotos::UPLOAD_FIELDS,
+        required: &["user_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetUserProfileAudios::NAME,
+        upload_fields: GetUserProfileAudios::UPLOAD_FIELDS,
+        required: &["user_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetUserEmojiStatus::NAME,
+        upload_fields: SetUserEmojiStatus::UPLOAD_FIELDS,
+        required: &["user_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetFile::NAME,
+        upload_fields: GetFile::UPLOAD_FIELDS,
+        required: &["file_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: BanChatMember::NAME,
+        upload_fields: BanChatMember::UPLOAD_FIELDS,
+        required: &["chat_id", "user_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: UnbanChatMember::NAME,
+        upload_fields: UnbanChatMember::UPLOAD_FIELDS,
+        required: &["chat_id", "user_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: RestrictChatMember::NAME,
+        upload_fields: RestrictChatMember::UPLOAD_FIELDS,
+        required: &["chat_id", "user_id", "permissions"],
+    },
+    crate::telegram::api::MethodShape {
+        name: PromoteChatMember::NAME,
+        upload_fields: PromoteChatMember::UPLOAD_FIELDS,
+        required: &["chat_id", "user_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetChatAdministratorCustomTitle::NAME,
+        upload_fields: SetChatAdministratorCustomTitle::UPLOAD_FIELDS,
+        required: &["chat_id", "user_id", "custom_title"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetChatMemberTag::NAME,
+        upload_fields: SetChatMemberTag::UPLOAD_FIELDS,
+        required: &["chat_id", "user_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: BanChatSenderChat::NAME,
+        upload_fields: BanChatSenderChat::UPLOAD_FIELDS,
+        required: &["chat_id", "sender_chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: UnbanChatSenderChat::NAME,
+        upload_fields: UnbanChatSenderChat::UPLOAD_FIELDS,
+        required: &["chat_id", "sender_chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetChatPermissions::NAME,
+        upload_fields: SetChatPermissions::UPLOAD_FIELDS,
+        required: &["chat_id", "permissions"],
+    },
+    crate::telegram::api::MethodShape {
+        name: ExportChatInviteLink::NAME,
+        upload_fields: ExportChatInviteLink::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: CreateChatInviteLink::NAME,
+        upload_fields: CreateChatInviteLink::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: EditChatInviteLink::NAME,
+        upload_fields: EditChatInviteLink::UPLOAD_FIELDS,
+        required: &["chat_id", "invite_link"],
+    },
+    crate::telegram::api::MethodShape {
+        name: CreateChatSubscriptionInviteLink::NAME,
+        upload_fields: CreateChatSubscriptionInviteLink::UPLOAD_FIELDS,
+        required: &["chat_id", "subscription_period", "subscription_price"],
+    },
+    crate::telegram::api::MethodShape {
+        name: EditChatSubscriptionInviteLink::NAME,
+        upload_fields: EditChatSubscriptionInviteLink::UPLOAD_FIELDS,
+        required: &["chat_id", "invite_link"],
+    },
+    crate::telegram::api::MethodShape {
+        name: RevokeChatInviteLink::NAME,
+        upload_fields: RevokeChatInviteLink::UPLOAD_FIELDS,
+        required: &["chat_id", "invite_link"],
+    },
+    crate::telegram::api::MethodShape {
+        name: ApproveChatJoinRequest::NAME,
+        upload_fields: ApproveChatJoinRequest::UPLOAD_FIELDS,
+        required: &["chat_id", "user_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: DeclineChatJoinRequest::NAME,
+        upload_fields: DeclineChatJoinRequest::UPLOAD_FIELDS,
+        required: &["chat_id", "user_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: AnswerChatJoinRequestQuery::NAME,
+        upload_fields: AnswerChatJoinRequestQuery::UPLOAD_FIELDS,
+        required: &["chat_join_request_query_id", "result"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendChatJoinRequestWebApp::NAME,
+        upload_fields: SendChatJoinRequestWebApp::UPLOAD_FIELDS,
+        required: &["chat_join_request_query_id", "web_app_url"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetChatPhoto::NAME,
+        upload_fields: SetChatPhoto::UPLOAD_FIELDS,
+        required: &["chat_id", "photo"],
+    },
+    crate::telegram::api::MethodShape {
+        name: DeleteChatPhoto::NAME,
+        upload_fields: DeleteChatPhoto::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetChatTitle::NAME,
+        upload_fields: SetChatTitle::UPLOAD_FIELDS,
+        required: &["chat_id", "title"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetChatDescription::NAME,
+        upload_fields: SetChatDescription::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: PinChatMessage::NAME,
+        upload_fields: PinChatMessage::UPLOAD_FIELDS,
+        required: &["chat_id", "message_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: UnpinChatMessage::NAME,
+        upload_fields: UnpinChatMessage::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: UnpinAllChatMessages::NAME,
+        upload_fields: UnpinAllChatMessages::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: LeaveChat::NAME,
+        upload_fields: LeaveChat::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetChat::NAME,
+        upload_fields: GetChat::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetChatAdministrators::NAME,
+        upload_fields: GetChatAdministrators::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetChatMemberCount::NAME,
+        upload_fields: GetChatMemberCount::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetChatMember::NAME,
+        upload_fields: GetChatMember::UPLOAD_FIELDS,
+        required: &["chat_id", "user_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetUserPersonalChatMessages::NAME,
+        upload_fields: GetUserPersonalChatMessages::UPLOAD_FIELDS,
+        required: &["user_id", "limit"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetChatStickerSet::NAME,
+        upload_fields: SetChatStickerSet::UPLOAD_FIELDS,
+        required: &["chat_id", "sticker_set_name"],
+    },
+    crate::telegram::api::MethodShape {
+        name: DeleteChatStickerSet::NAME,
+        upload_fields: DeleteChatStickerSet::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetForumTopicIconStickers::NAME,
+        upload_fields: GetForumTopicIconStickers::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: CreateForumTopic::NAME,
+        upload_fields: CreateForumTopic::UPLOAD_FIELDS,
+        required: &["chat_id", "name"],
+    },
+    crate::telegram::api::MethodShape {
+        name: EditForumTopic::NAME,
+        upload_fields: EditForumTopic::UPLOAD_FIELDS,
+        required: &["chat_id", "message_thread_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: CloseForumTopic::NAME,
+        upload_fields: CloseForumTopic::UPLOAD_FIELDS,
+        required: &["chat_id", "message_thread_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: ReopenForumTopic::NAME,
+        upload_fields: ReopenForumTopic::UPLOAD_FIELDS,
+        required: &["chat_id", "message_thread_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: DeleteForumTopic::NAME,
+        upload_fields: DeleteForumTopic::UPLOAD_FIELDS,
+        required: &["chat_id", "message_thread_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: UnpinAllForumTopicMessages::NAME,
+        upload_fields: UnpinAllForumTopicMessages::UPLOAD_FIELDS,
+        required: &["chat_id", "message_thread_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: EditGeneralForumTopic::NAME,
+        upload_fields: EditGeneralForumTopic::UPLOAD_FIELDS,
+        required: &["chat_id", "name"],
+    },
+    crate::telegram::api::MethodShape {
+        name: CloseGeneralForumTopic::NAME,
+        upload_fields: CloseGeneralForumTopic::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: ReopenGeneralForumTopic::NAME,
+        upload_fields: ReopenGeneralForumTopic::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: HideGeneralForumTopic::NAME,
+        upload_fields: HideGeneralForumTopic::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: UnhideGeneralForumTopic::NAME,
+        upload_fields: UnhideGeneralForumTopic::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: UnpinAllGeneralForumTopicMessages::NAME,
+        upload_fields: UnpinAllGeneralForumTopicMessages::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: AnswerCallbackQuery::NAME,
+        upload_fields: AnswerCallbackQuery::UPLOAD_FIELDS,
+        required: &["callback_query_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: AnswerGuestQuery::NAME,
+        upload_fields: AnswerGuestQuery::UPLOAD_FIELDS,
+        required: &["guest_query_id", "result"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetUserChatBoosts::NAME,
+        upload_fields: GetUserChatBoosts::UPLOAD_FIELDS,
+        required: &["chat_id", "user_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetBusinessConnection::NAME,
+        upload_fields: GetBusinessConnection::UPLOAD_FIELDS,
+        required: &["business_connection_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetManagedBotToken::NAME,
+        upload_fields: GetManagedBotToken::UPLOAD_FIELDS,
+        required: &["user_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: ReplaceManagedBotToken::NAME,
+        upload_fields: ReplaceManagedBotToken::UPLOAD_FIELDS,
+        required: &["user_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetManagedBotAccessSettings::NAME,
+        upload_fields: GetManagedBotAccessSettings::UPLOAD_FIELDS,
+        required: &["user_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetManagedBotAccessSettings::NAME,
+        upload_fields: SetManagedBotAccessSettings::UPLOAD_FIELDS,
+        required: &["user_id", "is_access_restricted"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetMyCommands::NAME,
+        upload_fields: SetMyCommands::UPLOAD_FIELDS,
+        required: &["commands"],
+    },
+    crate::telegram::api::MethodShape {
+        name: DeleteMyCommands::NAME,
+        upload_fields: DeleteMyCommands::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetMyCommands::NAME,
+        upload_fields: GetMyCommands::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetMyName::NAME,
+        upload_fields: SetMyName::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetMyName::NAME,
+        upload_fields: GetMyName::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetMyDescription::NAME,
+        upload_fields: SetMyDescription::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetMyDescription::NAME,
+        upload_fields: GetMyDescription::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetMyShortDescription::NAME,
+        upload_fields: SetMyShortDescription::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetMyShortDescription::NAME,
+        upload_fields: GetMyShortDescription::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetMyProfilePhoto::NAME,
+        upload_fields: SetMyProfilePhoto::UPLOAD_FIELDS,
+        required: &["photo"],
+    },
+    crate::telegram::api::MethodShape {
+        name: RemoveMyProfilePhoto::NAME,
+        upload_fields: RemoveMyProfilePhoto::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetChatMenuButton::NAME,
+        upload_fields: SetChatMenuButton::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetChatMenuButton::NAME,
+        upload_fields: GetChatMenuButton::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetMyDefaultAdministratorRights::NAME,
+        upload_fields: SetMyDefaultAdministratorRights::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetMyDefaultAdministratorRights::NAME,
+        upload_fields: GetMyDefaultAdministratorRights::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetAvailableGifts::NAME,
+        upload_fields: GetAvailableGifts::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendGift::NAME,
+        upload_fields: SendGift::UPLOAD_FIELDS,
+        required: &["gift_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GiftPremiumSubscription::NAME,
+        upload_fields: GiftPremiumSubscription::UPLOAD_FIELDS,
+        required: &["user_id", "month_count", "star_count"],
+    },
+    crate::telegram::api::MethodShape {
+        name: VerifyUser::NAME,
+        upload_fields: VerifyUser::UPLOAD_FIELDS,
+        required: &["user_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: VerifyChat::NAME,
+        upload_fields: VerifyChat::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: RemoveUserVerification::NAME,
+        upload_fields: RemoveUserVerification::UPLOAD_FIELDS,
+        required: &["user_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: RemoveChatVerification::NAME,
+        upload_fields: RemoveChatVerification::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: ReadBusinessMessage::NAME,
+        upload_fields: ReadBusinessMessage::UPLOAD_FIELDS,
+        required: &["business_connection_id", "chat_id", "message_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: DeleteBusinessMessages::NAME,
+        upload_fields: DeleteBusinessMessages::UPLOAD_FIELDS,
+        required: &["business_connection_id", "message_ids"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetBusinessAccountName::NAME,
+        upload_fields: SetBusinessAccountName::UPLOAD_FIELDS,
+        required: &["business_connection_id", "first_name"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetBusinessAccountUsername::NAME,
+        upload_fields: SetBusinessAccountUsername::UPLOAD_FIELDS,
+        required: &["business_connection_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetBusinessAccountBio::NAME,
+        upload_fields: SetBusinessAccountBio::UPLOAD_FIELDS,
+        required: &["business_connection_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetBusinessAccountProfilePhoto::NAME,
+        upload_fields: SetBusinessAccountProfilePhoto::UPLOAD_FIELDS,
+        required: &["business_connection_id", "photo"],
+    },
+    crate::telegram::api::MethodShape {
+        name: RemoveBusinessAccountProfilePhoto::NAME,
+        upload_fields: RemoveBusinessAccountProfilePhoto::UPLOAD_FIELDS,
+        required: &["business_connection_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetBusinessAccountGiftSettings::NAME,
+        upload_fields: SetBusinessAccountGiftSettings::UPLOAD_FIELDS,
+        required: &[
+            "business_connection_id",
+            "show_gift_button",
+            "accepted_gift_types",
+        ],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetBusinessAccountStarBalance::NAME,
+        upload_fields: GetBusinessAccountStarBalance::UPLOAD_FIELDS,
+        required: &["business_connection_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: TransferBusinessAccountStars::NAME,
+        upload_fields: TransferBusinessAccountStars::UPLOAD_FIELDS,
+        required: &["business_connection_id", "star_count"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetBusinessAccountGifts::NAME,
+        upload_fields: GetBusinessAccountGifts::UPLOAD_FIELDS,
+        required: &["business_connection_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetUserGifts::NAME,
+        upload_fields: GetUserGifts::UPLOAD_FIELDS,
+        required: &["user_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetChatGifts::NAME,
+        upload_fields: GetChatGifts::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: ConvertGiftToStars::NAME,
+        upload_fields: ConvertGiftToStars::UPLOAD_FIELDS,
+        required: &["business_connection_id", "owned_gift_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: UpgradeGift::NAME,
+        upload_fields: UpgradeGift::UPLOAD_FIELDS,
+        required: &["business_connection_id", "owned_gift_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: TransferGift::NAME,
+        upload_fields: TransferGift::UPLOAD_FIELDS,
+        required: &[
+            "business_connection_id",
+            "owned_gift_id",
+            "new_owner_chat_id",
+        ],
+    },
+    crate::telegram::api::MethodShape {
+        name: PostStory::NAME,
+        upload_fields: PostStory::UPLOAD_FIELDS,
+        required: &["business_connection_id", "content", "active_period"],
+    },
+    crate::telegram::api::MethodShape {
+        name: RepostStory::NAME,
+        upload_fields: RepostStory::UPLOAD_FIELDS,
+        required: &[
+            "business_connection_id",
+            "from_chat_id",
+            "from_story_id",
+            "active_period",
+        ],
+    },
+    crate::telegram::api::MethodShape {
+        name: EditStory::NAME,
+        upload_fields: EditStory::UPLOAD_FIELDS,
+        required: &["business_connection_id", "story_id", "content"],
+    },
+    crate::telegram::api::MethodShape {
+        name: DeleteStory::NAME,
+        upload_fields: DeleteStory::UPLOAD_FIELDS,
+        required: &["business_connection_id", "story_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: AnswerWebAppQuery::NAME,
+        upload_fields: AnswerWebAppQuery::UPLOAD_FIELDS,
+        required: &["web_app_query_id", "result"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SavePreparedInlineMessage::NAME,
+        upload_fields: SavePreparedInlineMessage::UPLOAD_FIELDS,
+        required: &["user_id", "result"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SavePreparedKeyboardButton::NAME,
+        upload_fields: SavePreparedKeyboardButton::UPLOAD_FIELDS,
+        required: &["user_id", "button"],
+    },
+    crate::telegram::api::MethodShape {
+        name: EditMessageText::NAME,
+        upload_fields: EditMessageText::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: EditMessageCaption::NAME,
+        upload_fields: EditMessageCaption::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: EditMessageMedia::NAME,
+        upload_fields: EditMessageMedia::UPLOAD_FIELDS,
+        required: &["media"],
+    },
+    crate::telegram::api::MethodShape {
+        name: EditMessageLiveLocation::NAME,
+        upload_fields: EditMessageLiveLocation::UPLOAD_FIELDS,
+        required: &["latitude", "longitude"],
+    },
+    crate::telegram::api::MethodShape {
+        name: StopMessageLiveLocation::NAME,
+        upload_fields: StopMessageLiveLocation::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: EditMessageChecklist::NAME,
+        upload_fields: EditMessageChecklist::UPLOAD_FIELDS,
+        required: &[
+            "business_connection_id",
+            "chat_id",
+            "message_id",
+            "checklist",
+        ],
+    },
+    crate::telegram::api::MethodShape {
+        name: EditMessageReplyMarkup::NAME,
+        upload_fields: EditMessageReplyMarkup::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: StopPoll::NAME,
+        upload_fields: StopPoll::UPLOAD_FIELDS,
+        required: &["chat_id", "message_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: ApproveSuggestedPost::NAME,
+        upload_fields: ApproveSuggestedPost::UPLOAD_FIELDS,
+        required: &["chat_id", "message_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: DeclineSuggestedPost::NAME,
+        upload_fields: DeclineSuggestedPost::UPLOAD_FIELDS,
+        required: &["chat_id", "message_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: DeleteMessage::NAME,
+        upload_fields: DeleteMessage::UPLOAD_FIELDS,
+        required: &["chat_id", "message_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: DeleteMessages::NAME,
+        upload_fields: DeleteMessages::UPLOAD_FIELDS,
+        required: &["chat_id", "message_ids"],
+    },
+    crate::telegram::api::MethodShape {
+        name: DeleteMessageReaction::NAME,
+        upload_fields: DeleteMessageReaction::UPLOAD_FIELDS,
+        required: &["chat_id", "message_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: DeleteAllMessageReactions::NAME,
+        upload_fields: DeleteAllMessageReactions::UPLOAD_FIELDS,
+        required: &["chat_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendSticker::NAME,
+        upload_fields: SendSticker::UPLOAD_FIELDS,
+        required: &["chat_id", "sticker"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetStickerSet::NAME,
+        upload_fields: GetStickerSet::UPLOAD_FIELDS,
+        required: &["name"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetCustomEmojiStickers::NAME,
+        upload_fields: GetCustomEmojiStickers::UPLOAD_FIELDS,
+        required: &["custom_emoji_ids"],
+    },
+    crate::telegram::api::MethodShape {
+        name: UploadStickerFile::NAME,
+        upload_fields: UploadStickerFile::UPLOAD_FIELDS,
+        required: &["user_id", "sticker", "sticker_format"],
+    },
+    crate::telegram::api::MethodShape {
+        name: CreateNewStickerSet::NAME,
+        upload_fields: CreateNewStickerSet::UPLOAD_FIELDS,
+        required: &["user_id", "name", "title", "stickers"],
+    },
+    crate::telegram::api::MethodShape {
+        name: AddStickerToSet::NAME,
+        upload_fields: AddStickerToSet::UPLOAD_FIELDS,
+        required: &["user_id", "name", "sticker"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetStickerPositionInSet::NAME,
+        upload_fields: SetStickerPositionInSet::UPLOAD_FIELDS,
+        required: &["sticker", "position"],
+    },
+    crate::telegram::api::MethodShape {
+        name: DeleteStickerFromSet::NAME,
+        upload_fields: DeleteStickerFromSet::UPLOAD_FIELDS,
+        required: &["sticker"],
+    },
+    crate::telegram::api::MethodShape {
+        name: ReplaceStickerInSet::NAME,
+        upload_fields: ReplaceStickerInSet::UPLOAD_FIELDS,
+        required: &["user_id", "name", "old_sticker", "sticker"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetStickerEmojiList::NAME,
+        upload_fields: SetStickerEmojiList::UPLOAD_FIELDS,
+        required: &["sticker", "emoji_list"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetStickerKeywords::NAME,
+        upload_fields: SetStickerKeywords::UPLOAD_FIELDS,
+        required: &["sticker"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetStickerMaskPosition::NAME,
+        upload_fields: SetStickerMaskPosition::UPLOAD_FIELDS,
+        required: &["sticker"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetStickerSetTitle::NAME,
+        upload_fields: SetStickerSetTitle::UPLOAD_FIELDS,
+        required: &["name", "title"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetStickerSetThumbnail::NAME,
+        upload_fields: SetStickerSetThumbnail::UPLOAD_FIELDS,
+        required: &["name", "user_id", "format"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetCustomEmojiStickerSetThumbnail::NAME,
+        upload_fields: SetCustomEmojiStickerSetThumbnail::UPLOAD_FIELDS,
+        required: &["name"],
+    },
+    crate::telegram::api::MethodShape {
+        name: DeleteStickerSet::NAME,
+        upload_fields: DeleteStickerSet::UPLOAD_FIELDS,
+        required: &["name"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendRichMessage::NAME,
+        upload_fields: SendRichMessage::UPLOAD_FIELDS,
+        required: &["chat_id", "rich_message"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendRichMessageDraft::NAME,
+        upload_fields: SendRichMessageDraft::UPLOAD_FIELDS,
+        required: &["chat_id", "draft_id", "rich_message"],
+    },
+    crate::telegram::api::MethodShape {
+        name: AnswerInlineQuery::NAME,
+        upload_fields: AnswerInlineQuery::UPLOAD_FIELDS,
+        required: &["inline_query_id", "results"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendInvoice::NAME,
+        upload_fields: SendInvoice::UPLOAD_FIELDS,
+        required: &[
+            "chat_id",
+            "title",
+            "description",
+            "payload",
+            "currency",
+            "prices",
+        ],
+    },
+    crate::telegram::api::MethodShape {
+        name: CreateInvoiceLink::NAME,
+        upload_fields: CreateInvoiceLink::UPLOAD_FIELDS,
+        required: &["title", "description", "payload", "currency", "prices"],
+    },
+    crate::telegram::api::MethodShape {
+        name: AnswerShippingQuery::NAME,
+        upload_fields: AnswerShippingQuery::UPLOAD_FIELDS,
+        required: &["shipping_query_id", "ok"],
+    },
+    crate::telegram::api::MethodShape {
+        name: AnswerPreCheckoutQuery::NAME,
+        upload_fields: AnswerPreCheckoutQuery::UPLOAD_FIELDS,
+        required: &["pre_checkout_query_id", "ok"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetMyStarBalance::NAME,
+        upload_fields: GetMyStarBalance::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetStarTransactions::NAME,
+        upload_fields: GetStarTransactions::UPLOAD_FIELDS,
+        required: &[],
+    },
+    crate::telegram::api::MethodShape {
+        name: RefundStarPayment::NAME,
+        upload_fields: RefundStarPayment::UPLOAD_FIELDS,
+        required: &["user_id", "telegram_payment_charge_id"],
+    },
+    crate::telegram::api::MethodShape {
+        name: EditUserStarSubscription::NAME,
+        upload_fields: EditUserStarSubscription::UPLOAD_FIELDS,
+        required: &["user_id", "telegram_payment_charge_id", "is_canceled"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetPassportDataErrors::NAME,
+        upload_fields: SetPassportDataErrors::UPLOAD_FIELDS,
+        required: &["user_id", "errors"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SendGame::NAME,
+        upload_fields: SendGame::UPLOAD_FIELDS,
+        required: &["chat_id", "game_short_name"],
+    },
+    crate::telegram::api::MethodShape {
+        name: SetGameScore::NAME,
+        upload_fields: SetGameScore::UPLOAD_FIELDS,
+        required: &["user_id", "score"],
+    },
+    crate::telegram::api::MethodShape {
+        name: GetGameHighScores::NAME,
+        upload_fields: GetGameHighScores::UPLOAD_FIELDS,
+        required: &["user_id"],
+    },
+];
+
 /// Round-trips JSON text through a type named at run time (tests and coverage).
 #[doc(hidden)]
 pub static TYPE_ROUNDTRIPS: &[(&str, crate::telegram::api::RoundTrip)] = &[
