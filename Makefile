@@ -33,8 +33,11 @@ C_LIBS := -lpthread -ldl -lm -lrt -lutil
 
 heading = @printf '\n==> %s\n' $(1)
 
+include tests/c/rules.mk
+
 .PHONY: help test fmt-check clippy doc codegen-check test-rust wasm header-check c-smoke \
-	fuzz-build demo coverage bench header codegen sim tool-versions cbindgen-version
+	c-test c-valgrind c-examples c-bench fuzz-build demo coverage bench header codegen sim \
+	tool-versions cbindgen-version
 
 help:
 	@echo "make demo        build the npm package and serve the web demo (prints the URL)"
@@ -48,13 +51,16 @@ help:
 	@echo
 	@echo "Checks run by 'make test', each also a target:"
 	@echo "  fmt-check clippy codegen-check test-rust coverage doc c-smoke header-check wasm fuzz-build"
+	@echo "  c-test c-valgrind c-examples (C scenarios against botwire-sim under ASan+UBSan and"
+	@echo "  valgrind, the abuse suite, the C and C++ example bots; 'make c-bench' times the C ABI)"
 	@echo "  trueconf-peer (python-trueconf-bot, TrueConf's Python client, against botwire-sim)"
 	@echo "  types-check npm-test npm-smoke browser-test (the npm package: tsc on its declarations,"
 	@echo "  node --test, against telegram-test-api, the web demo in headless Chromium)"
 
 # Cheapest checks first, so a formatting slip fails in seconds; the dev build made by
 # test-rust is reused by c-smoke.
-test: fmt-check codegen-check clippy test-rust coverage doc c-smoke header-check wasm fuzz-build \
+test: fmt-check codegen-check clippy test-rust coverage doc c-smoke c-test c-valgrind c-examples \
+	header-check install-check wasm fuzz-build \
 	trueconf-peer types-check npm-test npm-smoke browser-test
 	$(call heading,"all checks passed")
 
@@ -133,6 +139,49 @@ bench:
 
 header: cbindgen-version
 	$(CBINDGEN) --quiet --config bindings-c/cbindgen.toml --output include/botwire.h bindings-c
+
+# libbotwire for C and C++ programs: `make install PREFIX=/usr/local` (DESTDIR for staging)
+# installs include/botwire.h, libbotwire.a, libbotwire.so (soname libbotwire.so.<ABI>, see
+# bindings-c/build.rs) and lib/pkgconfig/botwire.pc, from a release build.
+PREFIX ?= /usr/local
+BOTWIRE_VERSION = $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
+
+.PHONY: install install-check
+install:
+	$(call heading,"install libbotwire $(BOTWIRE_VERSION) into $(DESTDIR)$(PREFIX)")
+	$(CARGO) build --release -p botwire-c
+	v="$(BOTWIRE_VERSION)"; major="$${v%%.*}"; rest="$${v#*.}"; minor="$${rest%%.*}"; \
+	if [ "$$major" = 0 ]; then abi="0.$$minor"; else abi="$$major"; fi; \
+	lib="$(DESTDIR)$(PREFIX)/lib"; \
+	install -d "$(DESTDIR)$(PREFIX)/include" "$$lib/pkgconfig"; \
+	install -m 644 include/botwire.h "$(DESTDIR)$(PREFIX)/include/botwire.h"; \
+	install -m 644 "$(TARGET_DIR)/release/libbotwire.a" "$$lib/libbotwire.a"; \
+	install -m 755 "$(TARGET_DIR)/release/libbotwire.so" "$$lib/libbotwire.so.$$v"; \
+	ln -sf "libbotwire.so.$$v" "$$lib/libbotwire.so.$$abi"; \
+	ln -sf "libbotwire.so.$$abi" "$$lib/libbotwire.so"; \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e "s|@VERSION@|$$v|" bindings-c/botwire.pc.in \
+		> "$$lib/pkgconfig/botwire.pc"
+
+# Installs into a temporary prefix, then builds bindings-c/install_check.c against it with
+# `pkg-config --cflags --libs botwire`, linked statically and dynamically, and runs both.
+install-check:
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(MAKE) --no-print-directory install PREFIX="$$tmp/prefix"; \
+	printf '\n==> %s\n' "build and run a program against the installed library"; \
+	export PKG_CONFIG_PATH="$$tmp/prefix/lib/pkgconfig"; \
+	test "$$(pkg-config --modversion botwire)" = "$(BOTWIRE_VERSION)"; \
+	flags="-std=c11 -Wall -Wextra -Wpedantic -Werror"; \
+	$(CC) $$flags bindings-c/install_check.c $$(pkg-config --cflags --libs botwire) \
+		-Wl,-rpath,"$$tmp/prefix/lib" -o "$$tmp/shared"; \
+	case "$$(readelf -d "$$tmp/shared")" in *'[libbotwire.so.'*) ;; \
+		*) echo "the program does not load libbotwire.so.<ABI>" >&2; exit 1 ;; esac; \
+	"$$tmp/shared"; \
+	$(CC) $$flags bindings-c/install_check.c \
+		$$(pkg-config --cflags --libs --static botwire | sed 's/-lbotwire\b/-l:libbotwire.a/') \
+		-o "$$tmp/static"; \
+	case "$$(readelf -d "$$tmp/static")" in *libbotwire*) \
+		echo "the static program loads libbotwire" >&2; exit 1 ;; esac; \
+	"$$tmp/static"
 
 codegen:
 	$(CARGO) run -p botwire-codegen

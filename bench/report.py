@@ -249,6 +249,45 @@ In one process, runs alternating; median of {tp['runs']} after a warm-up run eac
     return "".join(parts)
 
 
+def c_abi_section(path):
+    """The "C library" section from `make c-bench`'s JSON (tests/c/abi_bench.c and
+    bindings-c/examples/abi_bench.rs), if it was written."""
+    if not os.path.exists(path):
+        return ""
+    with open(path) as f:
+        data = json.load(f)
+    rust, c = data["rust"], data["c"]
+    ratio = data["ratio"]
+    target = data.get("target", 1.2)
+    rows = []
+    for label, side in [
+        ("Rust: `TelegramBot` of botwire-core", rust),
+        ("C: `libbotwire.a` in pull mode (`tests/c/abi_bench.c`)", c),
+    ]:
+        ns = side["ns_per_update"]
+        rows.append(f"| {label} | {1e9 / ns:,.0f} | {ns:,.0f} | {side['replies']:,} |")
+    return f"""
+## C library
+
+`make c-bench`: the same scenario driven from Rust (`bindings-c/examples/abi_bench.rs`) and from
+C through the C ABI (`tests/c/abi_bench.c`, release builds of both): a polling bot on a virtual
+clock, each `getUpdates` answered from memory with the next batch of the corpus (its
+{data['updates']:,} updates), each event dispatched to a handler that replies to text messages
+with their text and completes, each `sendMessage` answered from memory. Flood budgets are open
+(no send waits). Timed from the bot's creation to its release; median of {data['runs']} runs
+after a warm-up run, each side in its own process, one after the other on the same machine.
+
+| path | updates/s | ns/update | replies |
+|---|---:|---:|---:|
+{chr(10).join(rows)}
+
+| target | measured | met |
+|---|---:|:---:|
+| cost per update through the C boundary at most {target:.1f}x the Rust one (medians) | {ratio:.2f}x | {'yes' if ratio <= target else 'NO'} |
+| the same ratio for the best run of each side (for information) | {data.get('ratio_best', ratio):.2f}x | |
+"""
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", required=True)
@@ -263,6 +302,8 @@ def main():
         ("value_parse", "`serde_json::Value` parse (baseline)"),
         ("typed_parse", "typed parse (`Update`)"),
         ("glance", "glance (headline, no full parse)"),
+        ("typed_event", "typed parse + shared event (`Update`, `event_from_update`)"),
+        ("json_event", "update kept as JSON + shared event (`JsonUpdate`, `event_from_json`; the npm package's path)"),
         ("request_build", "request building (`sendMessage` + inline keyboard, to HTTP bytes)"),
         ("client_intake", "intake: getUpdates bodies through the polling state machine"),
     ]:
@@ -271,6 +312,7 @@ def main():
         rows.append(f"| {label} | {rate[name]:,.0f} | {ns / n:,.0f} |")
     typed_vs_value = rate["value_parse"] / rate["typed_parse"]
     glance_vs_typed = rate["glance"] / rate["typed_parse"]
+    json_vs_typed = rate["json_event"] / rate["typed_event"]
     today = datetime.date.today().isoformat()
     out = f"""# Benchmark results
 
@@ -295,11 +337,13 @@ Ratios (measured in the same run):
 |---|---:|:---:|
 | typed parse within 1.3x of `serde_json::Value` (time ratio typed / Value) | {typed_vs_value:.2f}x | {'yes' if typed_vs_value <= 1.3 else 'NO'} |
 | glance at least 3x faster than a typed parse | {glance_vs_typed:.2f}x | {'yes' if glance_vs_typed >= 3 else 'NO'} |
+| update to event kept as JSON vs typed (speed-up, for information) | {json_vs_typed:.2f}x | |
 """
     out += flood_section(os.path.join("target", "flood.json"))
     out += runtime_section(n)
     out += trueconf_section()
     out += npm_section(os.path.join("target", "npm_bench.json"))
+    out += c_abi_section(os.path.join("target", "c_abi_bench.json"))
     with open(args.out, "w") as f:
         f.write(out)
 

@@ -19,5 +19,7 @@ if [ ! -d bench/npm/node_modules ]; then
 fi
 node bench/npm/size.mjs target/npm_bench.json
 node bench/npm/throughput.mjs "$corpus" target/npm_bench.json
+# The C library: cost per update through the C ABI against the same scenario in Rust.
+make c-bench BENCH_UPDATES="$n"
 python3 bench/report.py --corpus "$corpus" --out bench/RESULTS.md
 cat bench/RESULTS.md

@@ -1,9 +1,15 @@
 //! libbotwire: the C ABI of botwire.
 //!
-//! This first version wraps the Telegram client's pull interface: the host creates a client,
-//! feeds it HTTP answers and timer expiries, and drains its outputs as JSON text (the shapes
-//! are described in the `json` module and in `include/botwire.h`). The callback-table mode,
-//! where the library calls host-supplied I/O functions, comes later.
+//! Two layers:
+//!
+//! - the bot (`botwire_bot`, module `bot` and its neighbours): a Telegram or TrueConf bot on
+//!   the runtime (dispatcher, router, conversations, flood control), created from the npm
+//!   package's JSON options and driven in pull mode (`botwire_bot_handle_*` inputs,
+//!   `botwire_bot_poll_output` / `botwire_bot_poll_timeout`) or in callback mode (a
+//!   versioned table of host functions the library calls itself: HTTP, WebSocket, timer,
+//!   storage, handlers);
+//! - the Telegram client (`botwire_telegram_client`), the codec-level pull interface whose
+//!   outputs are JSON text (the shapes are described in the `json` module).
 //!
 //! Conventions (modelled on rustls-ffi):
 //!
@@ -13,14 +19,48 @@
 //! - strings are UTF-8 with explicit lengths, never NUL-terminated on input; strings handed out
 //!   are borrowed (their lifetime is documented per function) and also NUL-terminated;
 //! - the library never hands out memory the caller must release with `free`;
-//! - every function catches Rust panics and reports [`botwire_result::Panic`]; a client that
-//!   panicked refuses further use (but can still be freed).
+//! - every function catches Rust panics and reports [`botwire_result::Panic`]; a client or
+//!   bot that panicked refuses further use (but can still be freed).
+//!
+//! # Example
+//!
+//! An echo bot in callback mode (the host's HTTP client and timer are elided; see
+//! `bindings-c/README.md` and the examples):
+//!
+//! ```c
+//! static void echo(void *app, botwire_bot *bot, uint64_t dispatch, const botwire_event *ev) {
+//!     botwire_str text;
+//!     uint64_t call;
+//!     if (botwire_event_text(ev, &text) == BOTWIRE_RESULT_OK) {
+//!         botwire_bot_reply(bot, now_ms(), ev, text.ptr, text.len, NULL, 0, &call);
+//!     }
+//!     botwire_bot_complete(bot, now_ms(), dispatch);
+//! }
+//!
+//! botwire_io_callbacks io = {BOTWIRE_IO_CALLBACKS_VERSION, app};
+//! io.send_http = app_send_http;   /* answers with botwire_bot_handle_http_response */
+//! io.set_timer = app_set_timer;   /* fires botwire_bot_handle_timeout */
+//! botwire_bot *bot;
+//! botwire_bot_new(options, options_len, &bot);
+//! botwire_bot_set_callbacks(bot, &io);
+//! botwire_bot_on_any(bot, echo, app);
+//! botwire_bot_start(bot, now_ms());
+//! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 // The exported names follow C conventions (`botwire_result`, not `BotwireResult`).
 #![allow(non_camel_case_types)]
 
+pub mod actions;
+pub mod bot;
+pub mod callbacks;
+pub mod event;
 mod json;
+mod machine;
+mod options;
+pub mod output;
+pub mod routes;
+pub mod types;
 
 use botwire_core::io::{HttpErrorKind, RequestId};
 use botwire_core::telegram::client::ContractError;
@@ -62,6 +102,30 @@ pub enum botwire_result {
     EncodeFailed = 8,
     /// The request id was never issued by this client or was already answered.
     UnknownRequest = 9,
+    /// The WebSocket connection id was never issued, was reported closed, or was replaced.
+    UnknownConnection = 10,
+    /// The dispatch id was never issued, or its dispatch was already completed, failed or
+    /// timed out.
+    UnknownDispatch = 11,
+    /// The bot's options are invalid (the last error names the option).
+    InvalidOptions = 12,
+    /// A JSON argument is not valid JSON or does not have the expected shape.
+    InvalidJson = 13,
+    /// The platform (or this bot's configuration) cannot do this.
+    NotSupported = 14,
+    /// A queue is full (flood control's send queue, the dispatch queue); try again later.
+    QueueFull = 15,
+    /// The call was made from a callback that runs while the bot is in use (a storage
+    /// callback calling into its bot).
+    ReentrantCall = 16,
+    /// The conversation storage failed (the host's storage callback reported a failure, or a
+    /// stored record is corrupt).
+    StorageFailed = 17,
+    /// The call does not fit the bot's state (for example a TrueConf session that stopped
+    /// for good, restoring conversations while some are live).
+    WrongState = 18,
+    /// A regular expression does not compile.
+    InvalidPattern = 19,
 }
 
 /// Why an HTTP request failed without an answer, for
@@ -173,7 +237,11 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 fn guard(body: impl FnOnce() -> Result<botwire_result, Failure>) -> botwire_result {
     set_last_error("");
     match panic::catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(code)) => code,
+        // A failing call made from a callback during this one may have left its message.
+        Ok(Ok(code)) => {
+            set_last_error("");
+            code
+        }
         Ok(Err(failure)) => {
             set_last_error(&failure.message);
             failure.code
@@ -300,6 +368,16 @@ pub extern "C" fn botwire_result_message(code: u32) -> *const c_char {
         7 => "the arguments do not fit the method's parameters\0",
         8 => "the request could not be encoded\0",
         9 => "unknown or already answered request id\0",
+        10 => "unknown or closed connection id\0",
+        11 => "unknown or already settled dispatch id\0",
+        12 => "invalid bot options\0",
+        13 => "invalid JSON argument\0",
+        14 => "not supported by the platform or the bot's configuration\0",
+        15 => "queue full\0",
+        16 => "reentrant call while the bot is in use\0",
+        17 => "the storage failed\0",
+        18 => "not possible in the bot's current state\0",
+        19 => "invalid regular expression\0",
         _ => "unknown result code\0",
     };
     message.as_ptr().cast()

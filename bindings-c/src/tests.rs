@@ -89,7 +89,7 @@ fn version_macros_match_the_crate() {
 
 #[test]
 fn every_result_has_a_message() {
-    for code in 0..=9u32 {
+    for code in 0..=19u32 {
         // SAFETY: botwire_result_message returns a static NUL-terminated string.
         let message = unsafe { std::ffi::CStr::from_ptr(botwire_result_message(code)) };
         assert_ne!(
@@ -296,3 +296,10 @@ fn a_panic_is_caught_and_poisons_the_client() {
     // SAFETY: the client is live and not used afterwards.
     unsafe { botwire_telegram_client_free(client) };
 }
+
+mod support;
+
+mod bot_abuse;
+mod bot_intake;
+mod bot_telegram;
+mod bot_trueconf;

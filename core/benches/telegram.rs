@@ -9,9 +9,11 @@ use botwire_core::runtime::dispatcher::{Dispatcher, DispatcherConfig, Output as 
 use botwire_core::runtime::model::EventKind;
 use botwire_core::runtime::router::Router;
 use botwire_core::runtime::telegram::event_from_update;
+use botwire_core::runtime::telegram_json::event_from_json;
 use botwire_core::telegram::api::Api;
 use botwire_core::telegram::client::{ClientConfig, Output, TelegramClient};
 use botwire_core::telegram::glance::glance;
+use botwire_core::telegram::json_update::JsonUpdate;
 use botwire_core::telegram::methods::SendMessage;
 use botwire_core::telegram::types::{InlineKeyboardButton, InlineKeyboardMarkup, Update};
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -64,6 +66,24 @@ fn codec(c: &mut Criterion) {
         b.iter(|| {
             for l in &corpus.lines {
                 black_box(serde_json::from_slice::<Update>(l).unwrap());
+            }
+        })
+    });
+    // The npm package's path: the update kept as JSON, the event read from it (no typed
+    // model), against the typed path (parse, then the adapter), both from the bytes.
+    g.bench_function("json_event", |b| {
+        b.iter(|| {
+            for l in &corpus.lines {
+                let text = std::str::from_utf8(l).unwrap();
+                black_box(event_from_json(JsonUpdate::parse(text).unwrap()));
+            }
+        })
+    });
+    g.bench_function("typed_event", |b| {
+        b.iter(|| {
+            for l in &corpus.lines {
+                let u = serde_json::from_slice::<Update>(l).unwrap();
+                black_box(event_from_update(Box::new(u)));
             }
         })
     });

@@ -1,7 +1,7 @@
 /*
  * Smoke test of libbotwire from C: create a Telegram client pointed at a fake API root,
  * issue one call, read the request it hands out, answer it, read the response event, check
- * the error paths, free everything. Built and run by `make c-smoke` under AddressSanitizer and
+ * the error paths, free everything; then drive a bot (botwire_bot) one step in pull mode. Built and run by `make c-smoke` under AddressSanitizer and
  * UndefinedBehaviorSanitizer; any failure exits non-zero.
  */
 #include "botwire.h"
@@ -149,6 +149,45 @@ int main(void) {
     botwire_telegram_client_free(NULL);
 
     expect(botwire_telegram_client_start(NULL, 0), BOTWIRE_RESULT_NULL_PARAMETER, "NULL client");
+
+    /* A bot in pull mode: its first output is the getUpdates request; a failed poll comes
+     * back as a notice and a timer. */
+    botwire_bot *bot = NULL;
+    expect(botwire_bot_new(STR("{\"platform\":\"telegram\",\"token\":\"123:ABC\","
+                               "\"apiRoot\":\"http://127.0.0.1:9\"}"),
+                           &bot),
+           BOTWIRE_RESULT_OK, "bot new");
+    if (bot == NULL) {
+        return 1;
+    }
+    expect(botwire_bot_start(bot, 0), BOTWIRE_RESULT_OK, "bot start");
+    const botwire_output *output = NULL;
+    expect(botwire_bot_poll_output(bot, &output), BOTWIRE_RESULT_OK, "bot poll");
+    botwire_output_kind kind = 0;
+    expect(botwire_output_get_kind(output, &kind), BOTWIRE_RESULT_OK, "output kind");
+    CHECK(kind == BOTWIRE_OUTPUT_KIND_HTTP_REQUEST);
+    botwire_http_request request;
+    uint64_t request_id = 0;
+    expect(botwire_output_http_request(output, &request), BOTWIRE_RESULT_OK, "output request");
+    expect(botwire_output_id(output, &request_id), BOTWIRE_RESULT_OK, "output id");
+    CHECK(contains(request.url.ptr, request.url.len, "/getUpdates"));
+    CHECK(request.url.ptr[request.url.len] == '\0');
+    expect(botwire_bot_handle_http_error(bot, 5, request_id, BOTWIRE_HTTP_ERROR_KIND_CONNECT),
+           BOTWIRE_RESULT_OK, "bot poll failed");
+    expect(botwire_bot_handle_http_error(bot, 5, request_id, BOTWIRE_HTTP_ERROR_KIND_CONNECT),
+           BOTWIRE_RESULT_UNKNOWN_REQUEST, "bot repeated answer");
+    expect(botwire_bot_poll_output(bot, &output), BOTWIRE_RESULT_OK, "bot notice");
+    expect(botwire_output_get_kind(output, &kind), BOTWIRE_RESULT_OK, "notice kind");
+    CHECK(kind == BOTWIRE_OUTPUT_KIND_NOTICE);
+    botwire_str notice = {NULL, 0};
+    expect(botwire_output_json(output, &notice), BOTWIRE_RESULT_OK, "notice json");
+    CHECK(contains(notice.ptr, notice.len, "\"kind\":\"polling_paused\""));
+    expect(botwire_bot_poll_output(bot, &output), BOTWIRE_RESULT_EMPTY, "bot drained");
+    expect(botwire_bot_poll_timeout(bot, &at), BOTWIRE_RESULT_OK, "bot timer");
+    CHECK(at > 5);
+    expect(botwire_bot_complete(bot, 6, 42), BOTWIRE_RESULT_UNKNOWN_DISPATCH, "unknown dispatch");
+    botwire_bot_free(bot);
+    botwire_bot_free(NULL);
 
     if (failures != 0) {
         fprintf(stderr, "%d check(s) failed\n", failures);

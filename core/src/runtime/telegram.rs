@@ -85,20 +85,21 @@ use std::sync::Arc;
 // Updates to events
 // ---------------------------------------------------------------------------------------------
 
-/// The fields of an event read from an update before the update is moved into the payload.
-struct Parts {
-    kind: EventKind,
-    chat: Option<Chat>,
-    from: Option<User>,
-    message: Option<MessageKey>,
-    content_type: Option<Cow<'static, str>>,
-    text: Option<String>,
-    data: Option<String>,
-    query_id: Option<String>,
+/// The fields of an event read from an update before the update is moved into the payload
+/// (also read from updates kept as JSON, in `telegram_json`).
+pub(super) struct Parts {
+    pub(super) kind: EventKind,
+    pub(super) chat: Option<Chat>,
+    pub(super) from: Option<User>,
+    pub(super) message: Option<MessageKey>,
+    pub(super) content_type: Option<Cow<'static, str>>,
+    pub(super) text: Option<String>,
+    pub(super) data: Option<String>,
+    pub(super) query_id: Option<String>,
 }
 
 impl Parts {
-    fn new(kind: EventKind) -> Self {
+    pub(super) fn new(kind: EventKind) -> Self {
         Parts {
             kind,
             chat: None,

@@ -22,6 +22,7 @@ use std::fmt;
 use std::sync::OnceLock;
 
 use super::model::{Chat, ChatType, Event, EventKind, MessageKey, Payload, Platform, User};
+use super::telegram::Parts;
 use crate::telegram::glance::{content_type_of_fields, CONTENT_FIELDS_IN_ORDER};
 use crate::telegram::json_update::JsonUpdate;
 
@@ -65,31 +66,8 @@ pub fn event_from_json(update: JsonUpdate) -> Event {
     }
 }
 
-struct Parts {
-    kind: EventKind,
-    chat: Option<Chat>,
-    from: Option<User>,
-    message: Option<MessageKey>,
-    content_type: Option<Cow<'static, str>>,
-    text: Option<String>,
-    data: Option<String>,
-    query_id: Option<String>,
-}
-
+// The parts read from the JSON (the struct is the typed adapter's).
 impl Parts {
-    fn new(kind: EventKind) -> Self {
-        Parts {
-            kind,
-            chat: None,
-            from: None,
-            message: None,
-            content_type: None,
-            text: None,
-            data: None,
-            query_id: None,
-        }
-    }
-
     fn chat(mut self, chat: &LeanChat<'_>) -> Self {
         self.chat = Some(chat.to_chat());
         self
