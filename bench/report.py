@@ -231,8 +231,9 @@ and gzipped with node:zlib at level 9 (`{size['package']}`).
 corpus, each from its JSON text to a JS handler that awaits its outgoing call (`/start`
 replies, callback queries are answered, text messages and channel posts are echoed); a run
 ends when every handler has settled. Outgoing calls are swallowed: grammY's by an API
-transformer answering `{{ ok: true, result: true }}` (no request built); botwire's by a `fetch`
-answering from memory (the runtime builds each request and decodes each answer). Both are fed
+transformer answering `{{ ok: true, result: true }}` (no request built); botwire's by
+`options.transport` answering from memory (the runtime builds each request in WebAssembly and
+reads each answer). Both are fed
 one update at a time, awaiting each: grammY with `bot.handleUpdate(JSON.parse(text))`, botwire
 with `bot.handleUpdate(text)` (`intake: 'none'`, `botInfo` given: no polling, no `getMe`), and,
 for reference, botwire through `bot.webhookHandler()` with a fetch `Request` per update.

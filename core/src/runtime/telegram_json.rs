@@ -4,8 +4,10 @@
 //! (kind, chat, sender, message, content type, text, data, query id) for every update that
 //! fits the Bot API model, but reads only the fields the event names, and keeps the update as
 //! its JSON text in [`Payload::TelegramJson`]. Nothing of the typed model is built, so a binary
-//! that uses only this path does not contain the typed model's decoders (the npm package), and
-//! reading is several times cheaper than a typed parse.
+//! that uses only this path does not contain the typed model's decoders (the npm package).
+//! From bytes to event it is a little cheaper than the typed path (about 1.2x on the
+//! benchmark corpus, `bench/RESULTS.md`): the update is scanned twice, once to split it and
+//! once to read the event's fields.
 //!
 //! It is more tolerant than a typed parse: fields it does not read are not checked against the
 //! model (a message whose `photo` is malformed is still a photo message here, while the typed

@@ -3,8 +3,7 @@
 //! A [`JsonUpdate`] is an `Update` whose `update_id` and kind (the field carrying the payload)
 //! have been read, and whose payload is left as text: nothing of the Bot API's typed model is
 //! built. It is what a host that hands updates on as JSON anyway (the npm package gives
-//! JavaScript the update's JSON) needs, at a fraction of the cost of a typed parse, and
-//! without the typed model's code in the binary.
+//! JavaScript the update's JSON) needs, without the typed model's code in the binary.
 //!
 //! The rules are those of the typed [`Update`](super::types::Update): the payload is the first
 //! field other than `update_id`, later fields are checked as JSON and ignored, a repeated
