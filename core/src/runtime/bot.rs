@@ -312,9 +312,9 @@ impl TelegramBot {
 impl TelegramBot<Json> {
     /// A bot whose updates stay JSON text ([`telegram_json`](super::telegram_json)), whose
     /// `Call` actions and inline results are built without the typed model
-    /// ([`translate_json`](super::telegram::translate_json)) and whose call results are
-    /// handed on as received: the same events and behaviour for valid input, a little less
-    /// work per update, and none of the typed model's code in the binary.
+    /// ([`translate_json`]) and whose call results are handed on as received: the same
+    /// events and behaviour for valid input, a little less work per update, and none of the
+    /// typed model's code in the binary.
     ///
     /// # Errors
     /// An invalid flood-control configuration.
