@@ -73,21 +73,27 @@ codegen-check:
 	$(call heading,"generated Telegram code matches the spec")
 	$(CARGO) run -q -p botwire-codegen -- --check
 
+# botwire-wasm is checked with and without its `simulator` feature (the published module has
+# no simulators; the web demo's build has them). It has no target-specific code, so the native
+# checks cover it; `wasm` builds both for $(WASM_TARGET).
 clippy:
 	$(call heading,"clippy")
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p botwire-wasm --all-targets --features simulator -- -D warnings
 
 test-rust:
 	$(call heading,"cargo test")
 	$(CARGO) test --workspace
+	$(CARGO) test -p botwire-wasm --features simulator
 
 doc:
 	$(call heading,"rustdoc")
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
 
 wasm:
-	$(call heading,"build for $(WASM_TARGET): core and npm binding")
+	$(call heading,"build for $(WASM_TARGET): core and npm binding (without and with simulators)")
 	$(CARGO) build -p botwire-core -p botwire-wasm --target $(WASM_TARGET)
+	$(CARGO) build -p botwire-wasm --target $(WASM_TARGET) --features simulator
 
 c-smoke:
 	$(call heading,"C smoke test under ASan and UBSan")
@@ -203,14 +209,16 @@ cbindgen-version:
 	fi
 
 # The npm package (bindings-wasm/): the WebAssembly module and its JS glue in
-# bindings-wasm/pkg/, made by the wasm-bindgen-cli of the pinned wasm-bindgen version.
+# bindings-wasm/pkg/, made by the wasm-bindgen-cli of the pinned wasm-bindgen version, and the
+# same with the simulators in bindings-wasm/pkg-sim/ (not published; the web demo and the
+# tests of `simulator: true` use it).
 .PHONY: npm-build npm-test
 npm-build:
-	$(call heading,"npm package: build bindings-wasm/pkg")
+	$(call heading,"npm package: build bindings-wasm/pkg and pkg-sim")
 	CARGO="$(CARGO)" bash bindings-wasm/build.sh
 
 # Its tests (node --test): Telegram and TrueConf bots against botwire-sim, the in-package
-# simulator, and `npm pack` installed into a fresh project.
+# simulator (on the pkg-sim build), and `npm pack` installed into a fresh project.
 npm-test: npm-build
 	$(call heading,"npm package: node --test")
 	$(CARGO) build -q -p botwire-sim

@@ -110,7 +110,9 @@ export interface TelegramBotOptions extends CommonOptions {
   /** The Bot API root (default `https://api.telegram.org`). */
   apiRoot?: string;
   /** Route every request to a simulated Telegram inside the package (no network, no token);
-   * `bot.simulator` plays the user. */
+   * `bot.simulator` plays the user. Only in the simulator build of the package (`pkg-sim/`
+   * of the repository's `build.sh`, which the web demo loads): the published package has no
+   * simulator and throws InvalidOptionsError. */
   simulator?: boolean;
   /** How updates arrive (default `"polling"`): `"webhook"` (HTTP deliveries through
    * `webhookHandler`/`nodeHandler`, and `handleUpdate`), `"none"` (no polling, no HTTP
@@ -149,7 +151,9 @@ export interface TelegramBotOptions extends CommonOptions {
 export interface TrueConfBotOptions extends CommonOptions {
   platform: 'trueconf';
   /** Talk to a simulated TrueConf server inside the package (no network, no account; then
-   * leave out server, port, https and credentials); `bot.simulator` plays the user. */
+   * leave out server, port, https and credentials); `bot.simulator` plays the user. Only in
+   * the simulator build of the package (`pkg-sim/` of the repository's `build.sh`): the
+   * published package has no simulator and throws InvalidOptionsError. */
   simulator?: boolean;
   /** The server's host name or address (required unless `simulator`). */
   server?: string;
@@ -445,7 +449,7 @@ export declare class Bot<P extends Platform = Platform> {
   readonly platform: P;
   /** Raw calls: `await bot.api.sendMessage({ chat_id, text })`. */
   readonly api: P extends 'telegram' ? TelegramApi : P extends 'trueconf' ? TrueConfApi : Api<{}>;
-  /** With `simulator: true`. */
+  /** With `simulator: true` (simulator build only). */
   readonly simulator: Simulator | undefined;
   /** Telegram: getMe's answer, after `start()`; TrueConf: `{ userId, botId }`. */
   botInfo: unknown;

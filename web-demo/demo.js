@@ -1,6 +1,8 @@
 // The botwire web demo: an example Telegram bot, written with the npm package's API, running in
-// this page. By default it runs against the Telegram simulator compiled into the package (no
-// token, no network); with a bot token it runs against api.telegram.org with long polling.
+// this page. By default it runs against the Telegram simulator compiled into the page's build of
+// the package (no token, no network); with a bot token it runs against api.telegram.org with
+// long polling, on the same build. That build is bindings-wasm/pkg-sim/ (the import map of
+// index.html loads it in place of pkg/): the published package leaves the simulators out.
 
 import { Bot, version } from 'botwire';
 
@@ -179,6 +181,7 @@ function renderEntry(entry) {
 
 // ---------------------------------------------------------------------------------------------
 // Simulator mode: the page plays the user; the transcript shows what the bot did.
+// (`simulator: true` works only with the simulator build; the published package refuses it.)
 
 async function startSimulator() {
   let bot;

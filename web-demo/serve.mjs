@@ -4,8 +4,9 @@
 //   node web-demo/serve.mjs [port]      (no port, or 0: a free one)
 //
 // It serves the repository's web-demo/ folder and the npm package's browser files from
-// bindings-wasm/ (index.js, js/, pkg/, types/), so that the page imports the package as
-// `../bindings-wasm/index.js`. Build the package first (`make npm-build`).
+// bindings-wasm/ (index.js, js/, pkg/, pkg-sim/, types/), so that the page imports the package
+// as `../bindings-wasm/index.js`; the page's import map loads the module of pkg-sim/ (the build
+// with the simulators) in place of pkg/. Build the package first (`make npm-build`).
 
 import http from 'node:http';
 import { createReadStream } from 'node:fs';
@@ -22,6 +23,7 @@ const allowed = [
   'bindings-wasm/index.d.ts',
   'bindings-wasm/js/',
   'bindings-wasm/pkg/',
+  'bindings-wasm/pkg-sim/',
   'bindings-wasm/types/',
 ];
 

@@ -7,9 +7,11 @@
 //! the next batch of the corpus (`updates.json`, 100 updates per batch); every dispatched event
 //! runs a handler that replies with the text of text messages (a `reply` action) and completes;
 //! every `sendMessage` is answered from memory at once. A run ends when the corpus is consumed
-//! and nothing is in flight; it is timed from the bot's creation to its release.
+//! and nothing is in flight; it is timed from the bot's creation to its release, in CPU time of
+//! the thread (and wall time, for information).
 //!
-//! Run: `cargo run --release -p botwire-c --example abi_bench -- CORPUS_DIR OUT.json`.
+//! Run: `cargo run --release -p botwire-c --example abi_bench -- CORPUS_DIR OUT.json [RUNS]`;
+//! `bench/c_abi.py` runs it in turns with the C side and computes the ratio.
 
 use botwire_core::runtime::bot::{BotConfig, BotOutput, TelegramBot};
 use botwire_core::runtime::flood::Budget;
@@ -18,8 +20,6 @@ use std::time::Instant;
 
 /// The answer to every `sendMessage`.
 const SENT: &[u8] = br#"{"ok":true,"result":{"message_id":1,"date":1780000000,"chat":{"id":1,"type":"private"},"text":"x"}}"#;
-/// Measured runs (after one warm-up run); the median is reported.
-const RUNS: usize = 11;
 
 struct Totals {
     dispatched: u64,
@@ -100,11 +100,28 @@ fn run(batches: &[Vec<u8>]) -> Totals {
     panic!("the scenario did not settle");
 }
 
+/// CPU time of the calling thread in nanoseconds: the runs are timed by it, so that time the
+/// machine spends on other processes does not count.
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec to write to; the clock id is a constant of the platform.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let (Some(corpus), Some(out)) = (args.next(), args.next()) else {
-        eprintln!("usage: abi_bench CORPUS_DIR OUT.json");
+        eprintln!("usage: abi_bench CORPUS_DIR OUT.json [RUNS]");
         std::process::exit(2);
+    };
+    let runs: usize = match args.next() {
+        Some(n) => n.parse().expect("RUNS: a number"),
+        None => 11,
     };
     // updates.json: a JSON array with one getUpdates body per line.
     let text = std::fs::read_to_string(format!("{corpus}/updates.json"))
@@ -125,29 +142,23 @@ fn main() {
 
     let warm = run(&batches);
     assert_eq!(warm.dispatched as usize, updates, "every update dispatched");
-    let mut samples: Vec<f64> = (0..RUNS)
-        .map(|_| {
-            let started = Instant::now();
-            let totals = run(&batches);
-            let elapsed = started.elapsed().as_nanos() as f64;
-            assert_eq!(totals.replies, warm.replies);
-            elapsed / updates as f64
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    let median = samples[RUNS / 2];
-    println!(
-        "Rust: {median:.0} ns/update (median of {RUNS}; {updates} updates, {} replies)",
-        warm.replies
-    );
+    let mut cpu = Vec::with_capacity(runs);
+    let mut wall = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let cpu_started = thread_cpu_ns();
+        let totals = run(&batches);
+        cpu.push((thread_cpu_ns() - cpu_started) as f64 / updates as f64);
+        wall.push(started.elapsed().as_nanos() as f64 / updates as f64);
+        assert_eq!(totals.replies, warm.replies);
+    }
     let json = serde_json::json!({
         "side": "rust",
         "updates": updates,
         "dispatched": warm.dispatched,
         "replies": warm.replies,
-        "runs": RUNS,
-        "ns_per_update": median,
-        "samples": samples,
+        "cpu_ns_per_update": cpu,
+        "wall_ns_per_update": wall,
     });
     std::fs::write(&out, json.to_string() + "\n")
         .unwrap_or_else(|e| panic!("cannot write {out}: {e}"));

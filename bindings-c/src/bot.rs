@@ -7,7 +7,7 @@
 //! once, and the outputs it causes are picked up by the loop already running.
 
 use crate::callbacks::{botwire_io_callbacks, BotStorage};
-use crate::event::botwire_event;
+use crate::event::{botwire_event, ConversationKey};
 use crate::machine::{trueconf_error_info, Machine};
 use crate::options::{config_from_json, MachineConfig};
 use crate::output::{botwire_call_result, botwire_output, HttpParts};
@@ -20,7 +20,7 @@ use crate::{
 };
 use botwire_core::io::{ConnId, HttpRequest, RequestId, Timestamp};
 use botwire_core::runtime::bot::{BotOutput, TelegramBot};
-use botwire_core::runtime::conversation::Conversations;
+use botwire_core::runtime::conversation::{Conversations, Seeder};
 use botwire_core::runtime::router::Router;
 use botwire_core::runtime::storage::MemoryStorage;
 use botwire_core::runtime::trueconf_bot::TrueConfBot;
@@ -30,6 +30,7 @@ use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::ffi::{c_char, c_void};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 
@@ -53,18 +54,45 @@ pub struct botwire_bot {
     poisoned: Cell<bool>,
 }
 
+/// A hasher for the bot's own sequential ids (not chosen by anybody outside, so no need for
+/// SipHash's protection): one multiplication.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by the bot's ids.
+pub(crate) type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
+
 pub(crate) struct BotState {
     pub(crate) machine: Machine,
     pub(crate) router: Router<u32>,
     pub(crate) handlers: Vec<Handler>,
     pub(crate) conversations: Conversations<BotStorage>,
+    /// The conversations' seeder, shared with the events (they seed their key on demand).
+    seeder: Rc<Seeder>,
     callbacks: Option<botwire_io_callbacks>,
     /// Outputs waiting for `botwire_bot_poll_output`.
     pull: VecDeque<botwire_output>,
-    /// The output handed out last (kept alive until the next poll).
+    /// The output handed out by the last poll (kept alive until the next poll). Its box is
+    /// reused by the next poll that has an output.
     current: Option<Box<botwire_output>>,
     /// Events of dispatches not settled yet, by dispatch id.
-    pub(crate) events: HashMap<u64, Rc<botwire_event>>,
+    pub(crate) events: IdMap<Rc<botwire_event>>,
     /// The text handed out last by a function that returns a string of the bot.
     pub(crate) scratch: Option<Text>,
     /// The deadline last given to `set_timer`.
@@ -225,23 +253,29 @@ impl BotState {
                 let now = self.now;
                 let matched = self.router.route(&event);
                 let handler = matched.as_ref().map(|m| *m.handler);
-                let key = self.conversations.seed(&event);
+                // The conversation key is made here only when a conversation could be
+                // refreshed; otherwise the event seeds it when it is asked for.
+                let key = if self.conversations.is_empty() {
+                    None
+                } else {
+                    self.conversations.seed(&event)
+                };
+                if let Some(key) = &key {
+                    // An event of a live conversation keeps it alive. A storage failure here
+                    // only costs the refresh: the handler still runs, and its own
+                    // conversation calls report the failure.
+                    if self.conversations.is_live(key) {
+                        let _ = self.conversations.on_key(now, key);
+                    }
+                }
                 let entry = Rc::new(botwire_event::new(
                     event,
                     id.0,
                     attempt,
                     matched.as_ref(),
-                    key.clone(),
+                    ConversationKey::new(key, &self.seeder),
                 ));
                 drop(matched);
-                if let Some(key) = key {
-                    // An event of a live conversation keeps it alive. A storage failure here
-                    // only costs the refresh: the handler still runs, and its own
-                    // conversation calls report the failure.
-                    if self.conversations.is_live(&key) {
-                        let _ = self.conversations.on_key(now, &key);
-                    }
-                }
                 self.events.insert(id.0, entry.clone());
                 let handler = handler
                     .and_then(|h| self.handlers.get(h as usize).copied())
@@ -259,7 +293,7 @@ impl BotState {
                 }
             }
             BotOutput::ActionDone { id, result } => {
-                let result = botwire_call_result::new(id.0, &result);
+                let result = botwire_call_result::new(id.0, result);
                 match callbacks.and_then(|c| c.call_done) {
                     Some(f) => return Some(Delivery::CallDone(Some(f), ud, id.0, result)),
                     None => self.pull.push_back(botwire_output::call_done(result)),
@@ -570,6 +604,7 @@ pub unsafe extern "C" fn botwire_bot_new(
             machine,
             router: Router::new(),
             handlers: Vec::new(),
+            seeder: Rc::new(config.conversation.seeder.clone()),
             conversations: Conversations::new(
                 BotStorage::Memory(MemoryStorage::new()),
                 config.conversation,
@@ -577,7 +612,7 @@ pub unsafe extern "C" fn botwire_bot_new(
             callbacks: None,
             pull: VecDeque::new(),
             current: None,
-            events: HashMap::new(),
+            events: IdMap::default(),
             scratch: None,
             armed: None,
             now: 0,
@@ -1183,10 +1218,16 @@ pub unsafe extern "C" fn botwire_bot_poll_output(
         out_arg(out, "out")?;
         // SAFETY: passed on from the caller.
         let handle = unsafe { bot_arg(bot) }?;
-        // Outputs may still be inside the machine (a command issued while no loop ran).
-        handle.pump()?;
+        // Outputs may still be inside the machine (a command issued while no loop ran); they
+        // come after the queued ones, so the machine is only drained once the queue is empty.
+        if handle.with_state(|s| Ok(s.pull.is_empty()))? {
+            handle.pump()?;
+        }
         handle.with_state(|s| {
-            s.current = s.pull.pop_front().map(Box::new);
+            match (s.pull.pop_front(), &mut s.current) {
+                (Some(next), Some(slot)) => **slot = next,
+                (next, slot) => *slot = next.map(Box::new),
+            }
             Ok(match &s.current {
                 Some(output) => {
                     // SAFETY: checked non-NULL, writable by the caller's guarantee. The box

@@ -7,10 +7,12 @@
 
 use crate::types::{botwire_event_kind, botwire_platform, botwire_str, write_text, Text};
 use crate::{botwire_result, guard, out_arg, str_arg, Failure};
+use botwire_core::runtime::conversation::Seeder;
 use botwire_core::runtime::model::{split_key, Event, MessageKey};
 use botwire_core::runtime::router::{Extracted, Match};
 use std::cell::OnceCell;
 use std::ffi::c_char;
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// An event of the runtime (opaque), with what the route that picked its handler extracted
@@ -19,27 +21,15 @@ pub struct botwire_event {
     pub(crate) event: Arc<Event>,
     pub(crate) dispatch_id: u64,
     attempt: u32,
-    id: Text,
-    platform_kind: Text,
-    chat_key: Option<Text>,
-    chat_id: Option<Text>,
-    chat_type: Option<Text>,
-    user_key: Option<Text>,
-    user_id: Option<Text>,
-    user_name: Option<Text>,
-    username: Option<Text>,
-    message_id: Option<Text>,
-    content_type: Option<Text>,
-    text: Option<Text>,
-    data: Option<Text>,
-    query_id: Option<Text>,
+    /// The event's own strings, each copied (with its NUL) when first asked for.
+    fields: [OnceCell<Option<Text>>; FIELD_COUNT],
     command: Option<Text>,
     command_rest: Option<Text>,
     command_args: Vec<Text>,
     callback_rest: Option<Text>,
     captures: Vec<Option<Text>>,
     named_captures: Vec<(String, Option<Text>)>,
-    conversation_key: Option<Text>,
+    conversation_key: ConversationKey,
     json: OnceCell<Text>,
     raw: OnceCell<Text>,
 }
@@ -48,13 +38,88 @@ fn platform_id(key: &str) -> Text {
     Text::new(split_key(key).map_or(key, |(_, id)| id))
 }
 
+/// An event's conversation key: made at dispatch when needed there, else seeded on first use.
+pub(crate) struct ConversationKey {
+    key: OnceCell<Option<Text>>,
+    seeder: Rc<Seeder>,
+}
+
+impl ConversationKey {
+    pub(crate) fn new(key: Option<String>, seeder: &Rc<Seeder>) -> Self {
+        let cell = OnceCell::new();
+        if let Some(key) = key {
+            let _ = cell.set(Some(Text::from_string(key)));
+        }
+        ConversationKey {
+            key: cell,
+            seeder: Rc::clone(seeder),
+        }
+    }
+
+    fn get(&self, event: &Event) -> Option<&Text> {
+        self.key
+            .get_or_init(|| self.seeder.seed(event).map(Text::from_string))
+            .as_ref()
+    }
+}
+
+/// The event's own strings, copied for C on first use.
+#[derive(Clone, Copy)]
+enum Field {
+    Id,
+    PlatformKind,
+    ChatKey,
+    ChatId,
+    ChatType,
+    UserKey,
+    UserId,
+    UserName,
+    Username,
+    MessageId,
+    ContentType,
+    Text,
+    Data,
+    QueryId,
+}
+
+const FIELD_COUNT: usize = Field::QueryId as usize + 1;
+
+impl Field {
+    fn read(self, event: &Event) -> Option<Text> {
+        let opt = |v: Option<&str>| v.map(Text::new);
+        match self {
+            Field::Id => Some(Text::new(&event.id)),
+            Field::PlatformKind => Some(Text::new(&event.platform_kind)),
+            Field::ChatKey => event.chat.as_ref().map(|c| Text::new(&c.key)),
+            Field::ChatId => event.chat.as_ref().map(|c| platform_id(&c.key)),
+            Field::ChatType => event.chat.as_ref().map(|c| Text::new(c.chat_type.as_str())),
+            Field::UserKey => event.from.as_ref().map(|u| Text::new(&u.key)),
+            Field::UserId => event.from.as_ref().map(|u| platform_id(&u.key)),
+            Field::UserName => event
+                .from
+                .as_ref()
+                .filter(|u| !u.name.is_empty())
+                .map(|u| Text::new(&u.name)),
+            Field::Username => event.from.as_ref().and_then(|u| opt(u.username.as_deref())),
+            Field::MessageId => event.message.as_ref().map(|m| match m {
+                MessageKey::InChat { id, .. } => Text::new(id),
+                MessageKey::Inline { inline_id, .. } => Text::new(inline_id),
+            }),
+            Field::ContentType => opt(event.content_type.as_deref()),
+            Field::Text => opt(event.text.as_deref()),
+            Field::Data => opt(event.data.as_deref()),
+            Field::QueryId => opt(event.query_id.as_deref()),
+        }
+    }
+}
+
 impl botwire_event {
     pub(crate) fn new(
         event: Arc<Event>,
         dispatch_id: u64,
         attempt: u32,
         matched: Option<&Match<'_, u32>>,
-        conversation_key: Option<String>,
+        conversation_key: ConversationKey,
     ) -> Self {
         let opt = |v: Option<&str>| v.map(Text::new);
         let (mut command, mut command_rest, mut command_args) = (None, None, Vec::new());
@@ -77,42 +142,30 @@ impl botwire_event {
                 _ => {}
             }
         }
-        let message_id = event.message.as_ref().map(|m| match m {
-            MessageKey::InChat { id, .. } => Text::new(id),
-            MessageKey::Inline { inline_id, .. } => Text::new(inline_id),
-        });
         botwire_event {
             dispatch_id,
             attempt,
-            id: Text::new(&event.id),
-            platform_kind: Text::new(&event.platform_kind),
-            chat_key: event.chat.as_ref().map(|c| Text::new(&c.key)),
-            chat_id: event.chat.as_ref().map(|c| platform_id(&c.key)),
-            chat_type: event.chat.as_ref().map(|c| Text::new(c.chat_type.as_str())),
-            user_key: event.from.as_ref().map(|u| Text::new(&u.key)),
-            user_id: event.from.as_ref().map(|u| platform_id(&u.key)),
-            user_name: event
-                .from
-                .as_ref()
-                .filter(|u| !u.name.is_empty())
-                .map(|u| Text::new(&u.name)),
-            username: event.from.as_ref().and_then(|u| opt(u.username.as_deref())),
-            message_id,
-            content_type: opt(event.content_type.as_deref()),
-            text: opt(event.text.as_deref()),
-            data: opt(event.data.as_deref()),
-            query_id: opt(event.query_id.as_deref()),
+            fields: Default::default(),
             command,
             command_rest,
             command_args,
             callback_rest,
             captures,
             named_captures,
-            conversation_key: conversation_key.map(Text::from),
+            conversation_key,
             json: OnceCell::new(),
             raw: OnceCell::new(),
             event,
         }
+    }
+}
+
+impl botwire_event {
+    /// One of the event's own strings, copied on first use; it lives as long as the event.
+    fn field(&self, field: Field) -> Option<&Text> {
+        self.fields[field as usize]
+            .get_or_init(|| field.read(&self.event))
+            .as_ref()
     }
 }
 
@@ -232,7 +285,7 @@ pub unsafe extern "C" fn botwire_event_id(
     out: *mut botwire_str,
 ) -> botwire_result {
     // SAFETY: the caller's guarantees are passed on.
-    unsafe { string_field(event, out, |e| Some(&e.id)) }
+    unsafe { string_field(event, out, |e| e.field(Field::Id)) }
 }
 
 /// The platform's name of the event's kind (Telegram: the update field, such as
@@ -249,7 +302,7 @@ pub unsafe extern "C" fn botwire_event_platform_kind(
     out: *mut botwire_str,
 ) -> botwire_result {
     // SAFETY: the caller's guarantees are passed on.
-    unsafe { string_field(event, out, |e| Some(&e.platform_kind)) }
+    unsafe { string_field(event, out, |e| e.field(Field::PlatformKind)) }
 }
 
 /// The chat's key, `"<platform>:<id>"` (`"telegram:42"`): what actions take.
@@ -266,7 +319,7 @@ pub unsafe extern "C" fn botwire_event_chat_key(
     out: *mut botwire_str,
 ) -> botwire_result {
     // SAFETY: the caller's guarantees are passed on.
-    unsafe { string_field(event, out, |e| e.chat_key.as_ref()) }
+    unsafe { string_field(event, out, |e| e.field(Field::ChatKey)) }
 }
 /// The chat's platform id (`"42"`, a TrueConf chat id).
 ///
@@ -282,7 +335,7 @@ pub unsafe extern "C" fn botwire_event_chat_id(
     out: *mut botwire_str,
 ) -> botwire_result {
     // SAFETY: the caller's guarantees are passed on.
-    unsafe { string_field(event, out, |e| e.chat_id.as_ref()) }
+    unsafe { string_field(event, out, |e| e.field(Field::ChatId)) }
 }
 /// The chat's type: `"private"`, `"group"`, `"supergroup"`, `"channel"` or `"unknown"`.
 ///
@@ -298,7 +351,7 @@ pub unsafe extern "C" fn botwire_event_chat_type(
     out: *mut botwire_str,
 ) -> botwire_result {
     // SAFETY: the caller's guarantees are passed on.
-    unsafe { string_field(event, out, |e| e.chat_type.as_ref()) }
+    unsafe { string_field(event, out, |e| e.field(Field::ChatType)) }
 }
 /// The sender's key, `"<platform>:<id>"`.
 ///
@@ -314,7 +367,7 @@ pub unsafe extern "C" fn botwire_event_user_key(
     out: *mut botwire_str,
 ) -> botwire_result {
     // SAFETY: the caller's guarantees are passed on.
-    unsafe { string_field(event, out, |e| e.user_key.as_ref()) }
+    unsafe { string_field(event, out, |e| e.field(Field::UserKey)) }
 }
 /// The sender's platform id (Telegram: the numeric user id; TrueConf: the TrueConf id).
 ///
@@ -330,7 +383,7 @@ pub unsafe extern "C" fn botwire_event_user_id(
     out: *mut botwire_str,
 ) -> botwire_result {
     // SAFETY: the caller's guarantees are passed on.
-    unsafe { string_field(event, out, |e| e.user_id.as_ref()) }
+    unsafe { string_field(event, out, |e| e.field(Field::UserId)) }
 }
 /// The sender's display name.
 ///
@@ -346,7 +399,7 @@ pub unsafe extern "C" fn botwire_event_user_name(
     out: *mut botwire_str,
 ) -> botwire_result {
     // SAFETY: the caller's guarantees are passed on.
-    unsafe { string_field(event, out, |e| e.user_name.as_ref()) }
+    unsafe { string_field(event, out, |e| e.field(Field::UserName)) }
 }
 /// The sender's handle (Telegram username, without `@`).
 ///
@@ -362,7 +415,7 @@ pub unsafe extern "C" fn botwire_event_username(
     out: *mut botwire_str,
 ) -> botwire_result {
     // SAFETY: the caller's guarantees are passed on.
-    unsafe { string_field(event, out, |e| e.username.as_ref()) }
+    unsafe { string_field(event, out, |e| e.field(Field::Username)) }
 }
 /// The id of the message the event concerns, in its chat (or the inline message id).
 ///
@@ -378,7 +431,7 @@ pub unsafe extern "C" fn botwire_event_message_id(
     out: *mut botwire_str,
 ) -> botwire_result {
     // SAFETY: the caller's guarantees are passed on.
-    unsafe { string_field(event, out, |e| e.message_id.as_ref()) }
+    unsafe { string_field(event, out, |e| e.field(Field::MessageId)) }
 }
 /// The message's content type (`"text"`, `"photo"`, ...).
 ///
@@ -394,7 +447,7 @@ pub unsafe extern "C" fn botwire_event_content_type(
     out: *mut botwire_str,
 ) -> botwire_result {
     // SAFETY: the caller's guarantees are passed on.
-    unsafe { string_field(event, out, |e| e.content_type.as_ref()) }
+    unsafe { string_field(event, out, |e| e.field(Field::ContentType)) }
 }
 /// The message's text or caption, or an inline query's text.
 ///
@@ -410,7 +463,7 @@ pub unsafe extern "C" fn botwire_event_text(
     out: *mut botwire_str,
 ) -> botwire_result {
     // SAFETY: the caller's guarantees are passed on.
-    unsafe { string_field(event, out, |e| e.text.as_ref()) }
+    unsafe { string_field(event, out, |e| e.field(Field::Text)) }
 }
 /// Button data (Telegram callback data), a chosen inline result id, an invoice payload.
 ///
@@ -426,7 +479,7 @@ pub unsafe extern "C" fn botwire_event_callback_data(
     out: *mut botwire_str,
 ) -> botwire_result {
     // SAFETY: the caller's guarantees are passed on.
-    unsafe { string_field(event, out, |e| e.data.as_ref()) }
+    unsafe { string_field(event, out, |e| e.field(Field::Data)) }
 }
 /// The id to answer (callback query or inline query id), for `botwire_bot_answer_callback`.
 ///
@@ -442,7 +495,7 @@ pub unsafe extern "C" fn botwire_event_query_id(
     out: *mut botwire_str,
 ) -> botwire_result {
     // SAFETY: the caller's guarantees are passed on.
-    unsafe { string_field(event, out, |e| e.query_id.as_ref()) }
+    unsafe { string_field(event, out, |e| e.field(Field::QueryId)) }
 }
 /// The command name a command route matched (`"start"` for `/start@bot a b`).
 ///
@@ -507,7 +560,7 @@ pub unsafe extern "C" fn botwire_event_conversation_key(
     out: *mut botwire_str,
 ) -> botwire_result {
     // SAFETY: the caller's guarantees are passed on.
-    unsafe { string_field(event, out, |e| e.conversation_key.as_ref()) }
+    unsafe { string_field(event, out, |e| e.conversation_key.get(&e.event)) }
 }
 
 /// The number of arguments of the command a command route matched (0 for other routes).

@@ -208,7 +208,8 @@ impl From<ContractError> for Failure {
 
 thread_local! {
     /// The message of the last failed call on this thread, NUL-terminated.
-    static LAST_ERROR: RefCell<Vec<u8>> = RefCell::new(vec![0]);
+    /// Empty when there is none (read as an empty string).
+    static LAST_ERROR: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 fn set_last_error(message: &str) {
@@ -219,6 +220,13 @@ fn set_last_error(message: &str) {
         // our own messages, but echoed input could carry one.
         buffer.extend(message.bytes().map(|b| if b == 0 { b'?' } else { b }));
         buffer.push(0);
+    });
+}
+
+/// Empties the last error message (every export starts with it, so it is kept cheap).
+fn clear_last_error() {
+    LAST_ERROR.with(|slot| {
+        slot.borrow_mut().clear();
     });
 }
 
@@ -235,11 +243,11 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// Runs the body of an export: clears the last error, catches panics, and turns failures into
 /// a result code plus the last error message.
 fn guard(body: impl FnOnce() -> Result<botwire_result, Failure>) -> botwire_result {
-    set_last_error("");
+    clear_last_error();
     match panic::catch_unwind(AssertUnwindSafe(body)) {
         // A failing call made from a callback during this one may have left its message.
         Ok(Ok(code)) => {
-            set_last_error("");
+            clear_last_error();
             code
         }
         Ok(Err(failure)) => {
@@ -405,12 +413,14 @@ pub unsafe extern "C" fn botwire_last_error(
     }
     LAST_ERROR.with(|slot| {
         let buffer = slot.borrow();
+        // No message: an empty, NUL-terminated string.
+        let text: &[u8] = if buffer.is_empty() { b"\0" } else { &buffer };
         // SAFETY: both pointers were checked non-NULL and the caller guarantees they are
         // writable. The buffer lives in this thread's storage and changes only on the next
         // failing or succeeding call on this thread, as documented.
         unsafe {
-            *out_ptr = buffer.as_ptr().cast();
-            *out_len = buffer.len() - 1;
+            *out_ptr = text.as_ptr().cast();
+            *out_len = text.len() - 1;
         }
     });
     botwire_result::Ok

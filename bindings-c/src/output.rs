@@ -8,51 +8,87 @@ use crate::types::{
     botwire_header, botwire_http_request, botwire_output_kind, botwire_str, write_text, Text,
 };
 use crate::{botwire_result, guard, out_arg, Failure};
-use botwire_core::io::HttpRequest;
+use botwire_core::io::{HttpMethod, HttpRequest};
 use botwire_core::runtime::bot::ActionFailure;
 use serde_json::{json, Value};
 use std::cell::OnceCell;
 use std::rc::Rc;
 
-/// An HTTP request kept in C-readable form: NUL-terminated copies of the short strings, the
-/// body as it is.
+/// An HTTP request kept in C-readable form: the URL and the headers copied into one buffer,
+/// each followed by a NUL byte, and the body as it is.
 pub(crate) struct HttpParts {
     request: HttpRequest,
-    method: Text,
-    url: Text,
-    /// Owns the strings `views` point into (boxed, so they never move).
-    _headers: Vec<(Text, Text)>,
+    /// The URL and the header names and values, each NUL-terminated, one after the other.
+    strings: Vec<u8>,
+    /// Point into `strings`, which is not touched again after they are made.
     views: Vec<botwire_header>,
+}
+
+/// The method names as C strings.
+fn method_text(method: HttpMethod) -> &'static [u8] {
+    match method {
+        HttpMethod::Get => b"GET\0",
+        HttpMethod::Post => b"POST\0",
+    }
 }
 
 impl HttpParts {
     pub(crate) fn new(request: HttpRequest) -> Self {
-        let headers: Vec<(Text, Text)> = request
-            .headers
-            .iter()
-            .map(|(n, v)| (Text::new(n), Text::new(v)))
-            .collect();
-        let views = headers
-            .iter()
-            .map(|(n, v)| botwire_header {
-                name: n.view(),
-                value: v.view(),
-            })
-            .collect();
-        HttpParts {
-            method: Text::new(request.method.as_str()),
-            url: Text::new(&request.url),
-            _headers: headers,
-            views,
-            request,
+        let size = request.url.len()
+            + 1
+            + request
+                .headers
+                .iter()
+                .map(|(n, v)| n.len() + v.len() + 2)
+                .sum::<usize>();
+        let mut strings = Vec::with_capacity(size);
+        for text in
+            std::iter::once(&request.url).chain(request.headers.iter().flat_map(|(n, v)| [n, v]))
+        {
+            strings.extend_from_slice(text.as_bytes());
+            strings.push(0);
         }
+        let at = |offset: usize, len: usize| botwire_str {
+            // In bounds: `offset + len` is within `strings`, which no longer grows.
+            ptr: strings[offset..].as_ptr().cast(),
+            len,
+        };
+        let mut offset = request.url.len() + 1;
+        let mut views = Vec::with_capacity(request.headers.len());
+        for (name, value) in &request.headers {
+            let name_view = at(offset, name.len());
+            offset += name.len() + 1;
+            let value_view = at(offset, value.len());
+            offset += value.len() + 1;
+            views.push(botwire_header {
+                name: name_view,
+                value: value_view,
+            });
+        }
+        HttpParts {
+            request,
+            strings,
+            views,
+        }
+    }
+
+    /// The request.
+    pub(crate) fn request(&self) -> &HttpRequest {
+        &self.request
     }
 
     pub(crate) fn view(&self) -> botwire_http_request {
         let body = &self.request.body;
+        let method = method_text(self.request.method);
         botwire_http_request {
-            method: self.method.view(),
-            url: self.url.view(),
+            method: botwire_str {
+                ptr: method.as_ptr().cast(),
+                len: method.len() - 1,
+            },
+            url: botwire_str {
+                ptr: self.strings.as_ptr().cast(),
+                len: self.request.url.len(),
+            },
             headers: if self.views.is_empty() {
                 std::ptr::null()
             } else {
@@ -82,11 +118,11 @@ pub struct botwire_call_result {
 }
 
 impl botwire_call_result {
-    pub(crate) fn new(call_id: u64, result: &Result<String, ActionFailure>) -> Self {
+    pub(crate) fn new(call_id: u64, result: Result<String, ActionFailure>) -> Self {
         match result {
             Ok(json) => botwire_call_result {
                 call_id,
-                result: Some(Text::new(json)),
+                result: Some(Text::from_string(json)),
                 error: None,
                 error_kind: None,
                 error_message: None,
@@ -94,7 +130,7 @@ impl botwire_call_result {
                 error_code: None,
             },
             Err(failure) => {
-                let info = action_failure_info(failure);
+                let info = action_failure_info(&failure);
                 let text = |key: &str| info.get(key).and_then(Value::as_str).map(Text::new);
                 botwire_call_result {
                     call_id,
@@ -210,7 +246,7 @@ impl botwire_output {
         match self.kind {
             botwire_output_kind::HttpRequest => match &self.http {
                 Some(http) => {
-                    json!({"type": "http", "id": id, "request": request_to_json(&http.request)})
+                    json!({"type": "http", "id": id, "request": request_to_json(http.request())})
                 }
                 None => Value::Null,
             },

@@ -215,14 +215,22 @@ pub enum botwire_storage_status {
 
 /// An owned string kept with a terminating NUL, handed out as a [`botwire_str`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Text(Box<[u8]>);
+pub(crate) struct Text(Vec<u8>);
 
 impl Text {
     pub(crate) fn new(text: &str) -> Self {
         let mut bytes = Vec::with_capacity(text.len() + 1);
         bytes.extend_from_slice(text.as_bytes());
         bytes.push(0);
-        Text(bytes.into_boxed_slice())
+        Text(bytes)
+    }
+
+    /// Takes over `text`'s buffer (no copy unless it has no room for the NUL).
+    pub(crate) fn from_string(text: String) -> Self {
+        let mut bytes = text.into_bytes();
+        bytes.reserve_exact(1);
+        bytes.push(0);
+        Text(bytes)
     }
 
     pub(crate) fn view(&self) -> botwire_str {

@@ -184,8 +184,9 @@ function makeApi(bot) {
 export class Bot {
   /**
    * `new Bot({ platform: 'telegram', token, apiRoot? })`, `new Bot({ platform: 'telegram',
-   * simulator: true })`, or `new Bot({ platform: 'trueconf', server, port?, https?, username,
-   * password })`; see index.d.ts for every option. Throws InvalidOptionsError.
+   * simulator: true })` (simulator build only), or `new Bot({ platform: 'trueconf', server,
+   * port?, https?, username, password })`; see index.d.ts for every option. Throws
+   * InvalidOptionsError.
    */
   constructor(options) {
     if (!isPlainObject(options)) {

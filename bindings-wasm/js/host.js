@@ -10,7 +10,9 @@ if (isNode && wasmUrl.protocol === 'file:') {
   const { readFileSync } = await import('node:fs');
   initSync({ module: readFileSync(wasmUrl) });
 } else {
-  await init({ module_or_path: wasmUrl });
+  // The glue fetches the module beside itself, so a page whose import map swaps the glue for
+  // another build's (the web demo loads the one with the simulators) gets that build's module.
+  await init();
 }
 
 let NodeWebSocket;

@@ -7,7 +7,9 @@
 //! long poll is aborted at `stop`; `WsOpen` opens a gloo-net WebSocket; `Dispatch` routes the
 //! event with the runtime's router and calls the JavaScript dispatcher, whose Promise is
 //! awaited (at most the handler timeout) before `complete` or `fail`. With the simulator
-//! transport, requests go to an in-memory Telegram Bot API instead of the network.
+//! (`simulator: true`, only in builds with the cargo feature `simulator`, see
+//! `simulator.rs`), requests go to an in-memory Telegram Bot API or TrueConf server
+//! instead of the network.
 //!
 //! Browsers cannot send WebSocket pings, so the TrueConf keep-alive is off unless asked for;
 //! when it is on, a ping is answered at once (the socket's own close event still reports a
@@ -20,6 +22,7 @@ use crate::machine::{
     act_error_info, action_failure_info, match_info, trueconf_error_info, Machine,
 };
 use crate::options::{config_from_json, MachineConfig};
+use crate::simulator::Sim;
 use botwire_core::io::{ConnId, HttpErrorKind, HttpRequest, RequestId, Timestamp};
 use botwire_core::runtime::bot::{BotOutput, TelegramBot};
 use botwire_core::runtime::conversation::Conversations;
@@ -28,9 +31,6 @@ use botwire_core::runtime::model::{Action, Event, EventKind, Payload};
 use botwire_core::runtime::router::{Filter, Route, Router};
 use botwire_core::runtime::storage::MemoryStorage;
 use botwire_core::runtime::trueconf_bot::TrueConfBot;
-use botwire_core::sim::telegram::{SimConfig, SimReply, TelegramSim};
-use botwire_core::sim::trueconf::{SimConfig as TrueConfSimConfig, SimConn, SimWsOut, TrueConfSim};
-use botwire_core::sim::trueconf_harness::{SIM_HOST, SIM_PORT};
 use botwire_core::telegram::client;
 use botwire_core::trueconf::session::SessionEvent;
 use futures::channel::mpsc;
@@ -60,143 +60,6 @@ extern "C" {
 
 /// The longest delay `setTimeout` takes (a longer one fires at once).
 const MAX_TIMER_MS: u64 = 0x7fff_ffff;
-
-/// The simulated user of the in-package Telegram simulator.
-const SIM_USER: i64 = 1001;
-
-/// The simulated user of the in-package TrueConf simulator.
-const SIM_TRUECONF_USER: &str = "alice";
-
-/// The in-package simulator requests go to instead of the network.
-enum Sim {
-    Telegram(Box<TelegramSim>),
-    TrueConf(Box<TrueConfSimHost>),
-}
-
-/// The TrueConf simulator and the sockets between it and the machine.
-struct TrueConfSimHost {
-    sim: TrueConfSim,
-    to_sim: HashMap<u64, SimConn>,
-    from_sim: HashMap<u64, ConnId>,
-}
-
-impl Sim {
-    fn next_event(&self) -> Option<Timestamp> {
-        match self {
-            Sim::Telegram(sim) => sim.next_event(),
-            Sim::TrueConf(host) => host.sim.next_event(),
-        }
-    }
-
-    fn advance(&mut self, now: Timestamp) {
-        match self {
-            Sim::Telegram(sim) => sim.advance(now),
-            Sim::TrueConf(host) => host.sim.handle_timeout(now),
-        }
-    }
-
-    /// Serves an output of the machine, or hands it back when it is not for the simulator.
-    fn serve(
-        &mut self,
-        machine: &mut Machine,
-        now: Timestamp,
-        out: BotOutput,
-    ) -> Option<BotOutput> {
-        match (self, out) {
-            (Sim::Telegram(sim), BotOutput::Http { id, request }) => {
-                if sim.handle_request(now, id.0, &request).is_err() {
-                    let _ = machine.http_error(now, id, HttpErrorKind::Other);
-                }
-            }
-            (Sim::Telegram(sim), BotOutput::Abort { id }) => {
-                sim.cancel_request(id.0);
-                let _ = machine.http_error(now, id, HttpErrorKind::Aborted);
-            }
-            (Sim::TrueConf(host), BotOutput::Http { id, request }) => {
-                let answer = host.sim.handle_http(now, &request);
-                let _ = machine.http_response(now, id, answer.status, &answer.body);
-            }
-            (Sim::TrueConf(_), BotOutput::Abort { id }) => {
-                let _ = machine.http_error(now, id, HttpErrorKind::Aborted);
-            }
-            (
-                Sim::TrueConf(host),
-                BotOutput::WsOpen {
-                    conn,
-                    url,
-                    protocols,
-                },
-            ) => {
-                // The path of `ws://host:port/path`.
-                let path = url
-                    .split_once("://")
-                    .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned()))
-                    .unwrap_or_else(|| "/".to_owned());
-                let offered: Vec<&str> = protocols.iter().map(String::as_str).collect();
-                match host.sim.ws_open(now, &path, &offered) {
-                    Ok(accepted) => {
-                        host.to_sim.insert(conn.0, accepted.conn);
-                        host.from_sim.insert(accepted.conn.0, conn);
-                        let _ = machine.ws_opened(now, conn);
-                    }
-                    Err(_) => {
-                        let _ = machine.ws_closed(now, conn);
-                    }
-                }
-            }
-            (Sim::TrueConf(host), BotOutput::WsSend { conn, text }) => {
-                if let Some(&sim_conn) = host.to_sim.get(&conn.0) {
-                    let _ = host.sim.ws_receive(now, sim_conn, &text);
-                }
-            }
-            (Sim::TrueConf(_), BotOutput::WsPing { conn }) => {
-                let _ = machine.ws_pong(now, conn);
-            }
-            (Sim::TrueConf(host), BotOutput::WsClose { conn }) => {
-                if let Some(sim_conn) = host.to_sim.remove(&conn.0) {
-                    host.from_sim.remove(&sim_conn.0);
-                    host.sim.ws_closed(now, sim_conn);
-                }
-            }
-            (_, out) => return Some(out),
-        }
-        None
-    }
-
-    /// Hands the simulator's answers to the machine; whether there were any.
-    fn answer(&mut self, machine: &mut Machine, now: Timestamp) -> bool {
-        let mut any = false;
-        match self {
-            Sim::Telegram(sim) => {
-                while let Some((key, reply)) = sim.poll_response() {
-                    any = true;
-                    let id = RequestId(key);
-                    let _ = match reply {
-                        SimReply::Response(r) => machine.http_response(now, id, r.status, &r.body),
-                        SimReply::Dropped => machine.http_error(now, id, HttpErrorKind::Io),
-                    };
-                }
-            }
-            Sim::TrueConf(host) => {
-                while let Some((sim_conn, out)) = host.sim.poll_ws() {
-                    any = true;
-                    let Some(&conn) = host.from_sim.get(&sim_conn.0) else {
-                        continue;
-                    };
-                    let _ = match out {
-                        SimWsOut::Text(text) => machine.ws_frame(now, conn, &text),
-                        SimWsOut::Close => {
-                            host.from_sim.remove(&sim_conn.0);
-                            host.to_sim.remove(&conn.0);
-                            machine.ws_closed(now, conn)
-                        }
-                    };
-                }
-            }
-        }
-        any
-    }
-}
 
 fn to_js(value: &Value) -> JsValue {
     js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
@@ -1040,22 +903,10 @@ impl WasmBot {
             MachineConfig::TrueConf(c) => Machine::TrueConf(Box::new(TrueConfBot::new(*c))),
         };
         let mut router = Router::new();
-        let sim = match (&machine, config.simulator) {
-            (_, false) => None,
-            (Machine::Telegram(_), true) => {
-                let sim = TelegramSim::new(SimConfig::default());
-                router.set_bot_username(Some(&sim.config().bot.username));
-                Some(Sim::Telegram(Box::new(sim)))
-            }
-            (Machine::TrueConf(_), true) => {
-                let mut sim = TrueConfSim::new(TrueConfSimConfig::default());
-                sim.set_base_url(format!("http://{SIM_HOST}:{SIM_PORT}"));
-                Some(Sim::TrueConf(Box::new(TrueConfSimHost {
-                    sim,
-                    to_sim: HashMap::new(),
-                    from_sim: HashMap::new(),
-                })))
-            }
+        let sim = if config.simulator {
+            Some(Sim::new(&machine, &mut router).map_err(js_error)?)
+        } else {
+            None
         };
         let core = Rc::new(RefCell::new(Core {
             machine,
@@ -1565,106 +1416,29 @@ impl WasmBot {
         user: Option<String>,
         chat: Option<String>,
     ) -> Result<JsValue, JsValue> {
-        self.sim_act(|sim, now| match sim {
-            Sim::Telegram(sim) => {
-                let user = telegram_user(user)?;
-                let chat = match chat {
-                    Some(c) => c
-                        .parse()
-                        .map_err(|_| format!("chat {c:?} is not a number"))?,
-                    None => user,
-                };
-                let done = sim
-                    .user_sends_text(now, user, chat, text)
-                    .map_err(|e| e.to_string())?;
-                Ok(json!({"updateId": done.update_id, "messageId": done.message_id}))
-            }
-            Sim::TrueConf(host) => {
-                let user = user.unwrap_or_else(|| SIM_TRUECONF_USER.to_owned());
-                let done = host
-                    .sim
-                    .user_sends_text(now, &user, chat.as_deref(), text)
-                    .map_err(|e| e.to_string())?;
-                Ok(json!({"chatId": done.chat_id, "messageId": done.message_id}))
-            }
-        })
+        self.sim_act(|sim, now| sim.user_says(now, text, user, chat))
     }
 
     /// Simulator: the user presses the button with `data` under the bot's latest message
     /// that has one (TrueConf: a button's id, command or label).
     #[wasm_bindgen(js_name = simPressButton)]
     pub fn sim_press_button(&self, data: &str, user: Option<String>) -> Result<JsValue, JsValue> {
-        let wanted = Value::from(data).to_string();
-        let has =
-            move |markup: Option<&Value>| markup.is_some_and(|m| m.to_string().contains(&wanted));
-        self.sim_act(|sim, now| match sim {
-            Sim::Telegram(sim) => {
-                let user = telegram_user(user)?;
-                let message = sim
-                    .transcript()
-                    .iter()
-                    .rev()
-                    .filter(|e| e.chat_id == Some(user))
-                    .find(|e| has(e.reply_markup.as_ref()))
-                    .and_then(|e| e.message_id)
-                    .ok_or_else(|| format!("no button with data {data:?}"))?;
-                let done = sim
-                    .user_presses_button(now, user, user, message, data)
-                    .map_err(|e| e.to_string())?;
-                Ok(json!({"updateId": done.update_id, "queryId": done.query_id}))
-            }
-            Sim::TrueConf(host) => {
-                let user = user.unwrap_or_else(|| SIM_TRUECONF_USER.to_owned());
-                let message = host
-                    .sim
-                    .transcript()
-                    .iter()
-                    .rev()
-                    .find(|e| has(e.buttons.as_ref()))
-                    .and_then(|e| e.message_id.clone())
-                    .ok_or_else(|| format!("no button {data:?}"))?;
-                let done = host
-                    .sim
-                    .user_presses_button(now, &user, &message, data)
-                    .map_err(|e| e.to_string())?;
-                Ok(json!({"chatId": done.chat_id, "messageId": done.message_id}))
-            }
-        })
+        self.sim_act(|sim, now| sim.press_button(now, data, user))
     }
 
     /// Simulator (Telegram): the user types an inline query.
     #[wasm_bindgen(js_name = simInlineQuery)]
     pub fn sim_inline_query(&self, query: &str, user: Option<String>) -> Result<JsValue, JsValue> {
-        self.sim_act(|sim, now| match sim {
-            Sim::Telegram(sim) => {
-                let user = telegram_user(user)?;
-                let done = sim
-                    .user_inline_query(now, user, query, "")
-                    .map_err(|e| e.to_string())?;
-                Ok(json!({"updateId": done.update_id, "queryId": done.query_id}))
-            }
-            Sim::TrueConf(_) => Err("TrueConf has no inline queries".to_owned()),
-        })
+        self.sim_act(|sim, now| sim.inline_query(now, query, user))
     }
 
     /// Simulator: everything the bot did, in order (the platform simulator's transcript).
     #[wasm_bindgen(js_name = simTranscript)]
     pub fn sim_transcript(&self) -> Result<JsValue, JsValue> {
-        self.with_core(|c| {
-            let entries = match &c.sim {
-                Some(Sim::Telegram(sim)) => serde_json::to_value(sim.transcript()),
-                Some(Sim::TrueConf(host)) => serde_json::to_value(host.sim.transcript()),
-                None => return Err(js_error("the bot has no simulator")),
-            };
-            Ok(to_js(&entries.unwrap_or(Value::Null)))
+        self.with_core(|c| match &c.sim {
+            Some(sim) => Ok(to_js(&sim.transcript())),
+            None => Err(js_error("the bot has no simulator")),
         })
-    }
-}
-
-fn telegram_user(user: Option<String>) -> Result<i64, String> {
-    match user {
-        Some(u) => u.parse().map_err(|_| format!("user {u:?} is not a number")),
-        None => Ok(SIM_USER),
     }
 }
 

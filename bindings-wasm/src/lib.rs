@@ -6,6 +6,8 @@
 //!   runtime (Telegram or TrueConf), its router and conversations, and the I/O driver that
 //!   serves them with `fetch`, `WebSocket` and `setTimeout` of the host. Options are checked
 //!   in [`options`]; the machine and the JSON shapes handed to JavaScript are in [`machine`].
+//!   Its in-package simulators (`simulator: true`) are compiled in only with the cargo
+//!   feature `simulator`, which the published module leaves off (`build.sh` builds both).
 //! - [`TelegramClient`] and the codec functions, the Telegram client's pull interface for
 //!   hosts that drive the sans-IO loop themselves:
 //!
@@ -35,6 +37,7 @@ mod json;
 pub mod machine;
 pub mod options;
 pub mod session;
+mod simulator;
 
 use session::{whole_number, Session};
 use wasm_bindgen::prelude::*;

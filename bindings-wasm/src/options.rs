@@ -3,13 +3,12 @@
 //! and turned into the runtime's configurations. Tested natively.
 
 use crate::session::ClientOptions;
+use crate::simulator;
 use botwire_core::runtime::bot::{AckMode, BotConfig};
 use botwire_core::runtime::conversation::{ConversationConfig, Seeder};
 use botwire_core::runtime::dispatcher::DispatcherConfig;
 use botwire_core::runtime::flood::{Budget, FloodConfig};
 use botwire_core::runtime::trueconf_bot::TrueConfBotConfig;
-use botwire_core::sim::trueconf::SimConfig as TrueConfSimConfig;
-use botwire_core::sim::trueconf_harness::sim_session_config;
 use botwire_core::telegram::client::WebhookConfig;
 use botwire_core::telegram::Intake;
 use botwire_core::trueconf::session::{Credentials, KeepAlive, SessionConfig};
@@ -45,7 +44,8 @@ pub struct BotOptions {
     /// Telegram: HTTP timeout of ordinary calls (ms).
     #[serde(default)]
     pub call_timeout_ms: Option<u64>,
-    /// Route requests to the simulator inside the package instead of the network.
+    /// Route requests to the in-package simulator instead of the network (only in builds
+    /// with the cargo feature `simulator`; others refuse it).
     #[serde(default)]
     pub simulator: bool,
     /// TrueConf: the server's host name or address.
@@ -179,7 +179,7 @@ pub struct Config {
     pub conversation: ConversationConfig,
     /// The handler timeout (ms), for the driver's own bookkeeping.
     pub handler_timeout_ms: Option<u64>,
-    /// Requests go to the in-package simulator.
+    /// Requests go to the in-package simulator (never true in a build without one).
     pub simulator: bool,
     /// Telegram: how `handleUpdate` hands an update to the runtime — `None` when it cannot
     /// (polling, TrueConf), else the secret token its deliveries carry.
@@ -212,6 +212,9 @@ impl BotOptions {
             handler_timeout_ms.map(|ms| ms.saturating_add(HANDLER_TIMEOUT_BACKSTOP_MS));
         let conversation = conversation_config(self.conversation.unwrap_or_default())?;
         let simulator = self.simulator;
+        if simulator && !simulator::AVAILABLE {
+            return Err(simulator::MISSING.into());
+        }
         let mut update_intake = None;
         let mut http_webhook = false;
         let machine = match self.platform.as_str() {
@@ -326,7 +329,7 @@ impl BotOptions {
                             return Err(format!("options.{name} does not apply to the simulator"));
                         }
                     }
-                    sim_session_config(&TrueConfSimConfig::default())
+                    simulator::trueconf_session()?
                 } else {
                     trueconf_session(
                         self.server,
@@ -610,6 +613,21 @@ mod tests {
         assert!(config.conversation.idle_timeout.is_none());
     }
 
+    #[cfg(not(feature = "simulator"))]
+    #[test]
+    fn simulator_is_refused_without_the_feature() {
+        for platform in ["telegram", "trueconf"] {
+            let err = config_from_json(&format!(r#"{{"platform":"{platform}","simulator":true}}"#))
+                .unwrap_err();
+            assert_eq!(err, simulator::MISSING);
+        }
+        // Asking for no simulator is fine.
+        let config =
+            config_from_json(r#"{"platform":"telegram","token":"1:A","simulator":false}"#).unwrap();
+        assert!(!config.simulator);
+    }
+
+    #[cfg(feature = "simulator")]
     #[test]
     fn simulator_needs_no_token() {
         let config = config_from_json(r#"{"platform":"telegram","simulator":true}"#).unwrap();

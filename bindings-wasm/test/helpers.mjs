@@ -3,7 +3,9 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -108,3 +110,28 @@ export function watchRejections() {
 
 /** The Telegram simulator's token. */
 export const TOKEN = '123456:TEST-TOKEN';
+
+/**
+ * The package with its simulator build (`pkg-sim/`, made by build.sh next to the shipped
+ * `pkg/`, which has no simulators): a copy of the package's JavaScript in a temporary folder
+ * whose `pkg/` is `pkg-sim/`, imported, then deleted (the module and its WebAssembly are read
+ * at import, so the copy is not needed afterwards). Resolves with the package's exports.
+ */
+export async function importSimulatorBuild() {
+  const simBuild = path.join(packageDir, 'pkg-sim');
+  if (!existsSync(path.join(simBuild, 'botwire_wasm_bg.wasm'))) {
+    throw new Error(`${simBuild} is missing: run 'bash build.sh' (or make npm-build)`);
+  }
+  const copy = await mkdtemp(path.join(tmpdir(), 'botwire-sim-build-'));
+  try {
+    for (const entry of ['package.json', 'index.js', 'js']) {
+      await cp(path.join(packageDir, entry), path.join(copy, entry), { recursive: true });
+    }
+    await cp(simBuild, path.join(copy, 'pkg'), { recursive: true });
+    // The package's dependencies (`ws`, for Node 20's missing WebSocket).
+    await symlink(path.join(packageDir, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
+    return await import(pathToFileURL(path.join(copy, 'index.js')).href);
+  } finally {
+    await rm(copy, { recursive: true, force: true });
+  }
+}

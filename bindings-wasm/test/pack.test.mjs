@@ -30,6 +30,11 @@ test('npm pack, install in a fresh project, run the README bot', { timeout: 2400
       timeout: 120000,
     });
     const tarball = path.join(work, stdout.trim().split('\n').pop());
+    // The shipped module is in it; the simulator build (pkg-sim/) is not.
+    const { stdout: listing } = await run('tar', ['-tzf', tarball]);
+    const entries = listing.split('\n').filter(Boolean);
+    assert.ok(entries.includes('package/pkg/botwire_wasm_bg.wasm'), entries.join(' '));
+    assert.deepEqual(entries.filter((e) => e.includes('pkg-sim')), []);
     const project = path.join(work, 'project');
     await run('mkdir', [project]);
     await writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'echo', private: true, type: 'module' }));
@@ -37,6 +42,20 @@ test('npm pack, install in a fresh project, run the README bot', { timeout: 2400
     const source = await readmeBot();
     assert.ok(source.split('\n').filter((l) => l.trim()).length <= 15, 'the README bot has at most 15 lines');
     await writeFile(path.join(project, 'bot.mjs'), source);
+
+    // The installed package has no simulator: `simulator: true` is an invalid option.
+    const refused = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import { Bot, InvalidOptionsError } from 'botwire';" +
+          "try { new Bot({ platform: 'telegram', simulator: true }); console.log('accepted'); }" +
+          "catch (e) { console.log(e instanceof InvalidOptionsError ? 'refused' : e); }",
+      ],
+      { cwd: project, timeout: 30000 },
+    );
+    assert.equal(refused.stdout.trim(), 'refused');
 
     bot = spawn(process.execPath, ['bot.mjs'], {
       cwd: project,

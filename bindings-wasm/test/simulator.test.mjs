@@ -1,8 +1,30 @@
-// The in-package simulator transport: no network, no server, no token.
+// The in-package simulator transport: no network, no server, no token. It exists only in the
+// simulator build (pkg-sim/, which the web demo loads); the published build refuses it.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Bot, InvalidOptionsError } from '../index.js';
+import * as shipped from '../index.js';
+import { importSimulatorBuild } from './helpers.mjs';
+
+const { Bot, InvalidOptionsError } = await importSimulatorBuild();
+
+test('the published build has no simulator', () => {
+  for (const platform of ['telegram', 'trueconf']) {
+    assert.throws(
+      () => new shipped.Bot({ platform, simulator: true }),
+      (error) =>
+        error instanceof shipped.InvalidOptionsError &&
+        error.kind === 'invalid_options' &&
+        /this build of botwire has no simulator/.test(error.message) &&
+        /pkg-sim/.test(error.message),
+    );
+  }
+  // Everything else of the option bag is unchanged.
+  const bot = new shipped.Bot({ platform: 'telegram', token: '1:A', simulator: false });
+  assert.equal(bot.simulator, undefined);
+  // The simulator build is another module: its errors are its own classes.
+  assert.notEqual(InvalidOptionsError, shipped.InvalidOptionsError);
+});
 
 test('a bot on the in-package Telegram simulator', async () => {
   const bot = new Bot({ platform: 'telegram', simulator: true });

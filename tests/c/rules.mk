@@ -43,13 +43,23 @@ c-test:
 		echo "functions of include/botwire.h the abuse suite does not call:" $$missing >&2; exit 1; \
 	fi
 	$(CARGO) build -q -p botwire-c -p botwire-sim
+	$(CARGO) build -q -p botwire-c --example abi_bench
 	dir="$(TARGET_DIR)"; out="$$dir/c-tests/asan"; mkdir -p "$$out"; \
 	$(call build_c_tests,$(C_TEST_FLAGS),$$out); \
 	for p in $(C_TEST_PROGRAMS); do \
 		printf -- '--- %s\n' "$$p"; \
 		BOTWIRE_SIM="$$dir/debug/botwire-sim" UBSAN_OPTIONS=print_stacktrace=1 \
 			timeout $(C_TEST_TIMEOUT) "$$out/$$p"; \
-	done
+	done; \
+	printf -- '--- abi_bench: both sides of the C ABI benchmark play the same scenario\n'; \
+	corpus="$$dir/c-tests/bench-corpus-300"; \
+	[ -f "$$corpus/updates.json" ] || python3 bench/telegram_corpus.py -n 300 --seed 7 \
+		--out "$$corpus" --spec core/spec/telegram/api.json >/dev/null; \
+	$(CC) $(C_TEST_FLAGS) tests/c/abi_bench.c tests/c/support/util.c \
+		"$$dir/debug/libbotwire.a" $(C_LIBS) -o "$$out/abi_bench"; \
+	UBSAN_OPTIONS=print_stacktrace=1 timeout $(C_TEST_TIMEOUT) python3 bench/c_abi.py \
+		"$$dir/debug/examples/abi_bench" "$$out/abi_bench" "$$corpus" "$$out/abi_bench.json" \
+		--rounds 1 --runs 1
 
 c-valgrind:
 	$(call heading,"C scenarios and abuse suite under valgrind")
@@ -82,7 +92,8 @@ c-examples:
 	done
 
 # Release builds: the library and the Rust side of the comparison (bindings-c/examples/
-# abi_bench.rs), on the corpus bench/run.sh generates; results in target/c_abi_bench.json.
+# abi_bench.rs), on the corpus bench/run.sh generates, run in turns by bench/c_abi.py; results
+# in target/c_abi_bench.json.
 c-bench:
 	$(call heading,"C ABI benchmark: cost per update through the C boundary vs Rust")
 	corpus="target/bench-corpus-$(BENCH_UPDATES)"; \
@@ -95,5 +106,5 @@ c-bench:
 	$(CC) -std=c99 -Wall -Wextra -Wpedantic -Werror -O2 -Iinclude -Itests/c \
 		tests/c/abi_bench.c tests/c/support/util.c "$$dir/release/libbotwire.a" $(C_LIBS) \
 		-o "$$dir/c-tests/abi_bench"; \
-	"$$dir/release/examples/abi_bench" "$$corpus" target/c_abi_bench_rust.json; \
-	"$$dir/c-tests/abi_bench" "$$corpus" target/c_abi_bench_rust.json target/c_abi_bench.json
+	python3 bench/c_abi.py "$$dir/release/examples/abi_bench" "$$dir/c-tests/abi_bench" \
+		"$$corpus" target/c_abi_bench.json

@@ -1,7 +1,7 @@
 // The web demo in a real browser: serve.mjs serves the page and the npm package, headless
 // Chromium (the system's, driven by playwright-core) loads it, chats with the example bot on
-// the in-page Telegram simulator and checks every reply. A screenshot goes to
-// target/web-demo.png.
+// the in-page Telegram simulator (the package's simulator build, bindings-wasm/pkg-sim/) and
+// checks every reply. A screenshot goes to target/web-demo.png.
 //
 //   node --test test/browser.test.mjs          (from web-demo/, after `make npm-build`)
 //
@@ -72,11 +72,13 @@ test('the web demo chats with the example bot in headless Chromium', { timeout: 
   t.after(() => stopServer(child));
 
   // The server itself: MIME types the browser insists on, and nothing outside what it serves.
-  const wasm = await fetch(new URL('../bindings-wasm/pkg/botwire_wasm_bg.wasm', url), {
-    method: 'HEAD',
-  });
-  assert.equal(wasm.status, 200, 'the package was built (make npm-build)');
-  assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+  for (const build of ['pkg', 'pkg-sim']) {
+    const wasm = await fetch(new URL(`../bindings-wasm/${build}/botwire_wasm_bg.wasm`, url), {
+      method: 'HEAD',
+    });
+    assert.equal(wasm.status, 200, `the package was built into ${build}/ (make npm-build)`);
+    assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+  }
   const js = await fetch(new URL('demo.js', url), { method: 'HEAD' });
   assert.match(js.headers.get('content-type'), /^text\/javascript/);
   assert.equal((await fetch(new URL('../Cargo.toml', url))).status, 404);
@@ -118,6 +120,8 @@ test('the web demo chats with the example bot in headless Chromium', { timeout: 
   page.on('console', (msg) => {
     if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
   });
+  const requested = [];
+  page.on('request', (req) => requested.push(new URL(req.url()).pathname));
   page.on('requestfailed', (req) =>
     problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`),
   );
@@ -131,6 +135,14 @@ test('the web demo chats with the example bot in headless Chromium', { timeout: 
   const statusText = await page.textContent('#status');
   assert.equal(state, 'ready', `the bot did not start: ${statusText} ${problems.join('; ')}`);
   assert.match(statusText, /@botwire_bot is running on the simulated/);
+  // The import map swapped the shipped module (no simulators) for the simulator build.
+  assert.ok(requested.includes('/bindings-wasm/pkg-sim/botwire_wasm.js'), requested.join(' '));
+  assert.ok(requested.includes('/bindings-wasm/pkg-sim/botwire_wasm_bg.wasm'), requested.join(' '));
+  assert.deepEqual(
+    requested.filter((p) => p.startsWith('/bindings-wasm/pkg/')),
+    [],
+    'nothing of the shipped build was loaded',
+  );
 
   const botTexts = () => page.locator('#messages .bubble.bot .text').allTextContents();
   const userTexts = () => page.locator('#messages .bubble.user .text').allTextContents();

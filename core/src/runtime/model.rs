@@ -400,13 +400,11 @@ impl Event {
     /// [`to_json`](Self::to_json) as JSON text; a payload kept as text (a Telegram update
     /// kept as JSON) is copied into it as it is, without being parsed.
     pub fn to_json_text(&self) -> String {
-        let mut m = self.head_json();
         let Payload::TelegramJson(update) = &self.payload else {
-            m.insert("payload".into(), self.payload.to_json());
-            return serde_json::Value::Object(m).to_string();
+            return self.to_json().to_string();
         };
         // The head is a non-empty object: its text ends with `}`.
-        let mut text = serde_json::Value::Object(m).to_string();
+        let mut text = serde_json::to_string(&self.head()).unwrap_or_else(|_| "{}".into());
         text.pop();
         text.push_str(",\"payload\":");
         text.push_str(update.update.json());
@@ -414,51 +412,51 @@ impl Event {
         text
     }
 
+    /// Every field but the payload, borrowed for serialising.
+    fn head(&self) -> EventHead<'_> {
+        EventHead {
+            chat: &self.chat,
+            content_type: &self.content_type,
+            data: &self.data,
+            from: &self.from,
+            id: &self.id,
+            kind: self.kind.as_str(),
+            message: &self.message,
+            platform: self.platform.as_str(),
+            platform_kind: &self.platform_kind,
+            query_id: &self.query_id,
+            seq: self.seq,
+            text: &self.text,
+        }
+    }
+
     /// Every field but the payload.
     fn head_json(&self) -> serde_json::Map<String, serde_json::Value> {
-        let mut m = serde_json::Map::new();
-        m.insert("platform".into(), self.platform.as_str().into());
-        m.insert("id".into(), self.id.clone().into());
-        if let Some(s) = self.seq {
-            m.insert("seq".into(), s.into());
+        match serde_json::to_value(self.head()) {
+            Ok(serde_json::Value::Object(m)) => m,
+            // The head's fields are plain data and always serialise to an object.
+            _ => serde_json::Map::new(),
         }
-        m.insert("kind".into(), self.kind.as_str().into());
-        m.insert("platform_kind".into(), self.platform_kind.as_ref().into());
-        let opt = |v: Option<serde_json::Value>| v.unwrap_or(serde_json::Value::Null);
-        m.insert(
-            "chat".into(),
-            opt(self
-                .chat
-                .as_ref()
-                .and_then(|c| serde_json::to_value(c).ok())),
-        );
-        m.insert(
-            "from".into(),
-            opt(self
-                .from
-                .as_ref()
-                .and_then(|u| serde_json::to_value(u).ok())),
-        );
-        m.insert(
-            "message".into(),
-            opt(self
-                .message
-                .as_ref()
-                .and_then(|k| serde_json::to_value(k).ok())),
-        );
-        m.insert(
-            "content_type".into(),
-            opt(self.content_type.as_deref().map(Into::into)),
-        );
-        for (name, v) in [
-            ("text", &self.text),
-            ("data", &self.data),
-            ("query_id", &self.query_id),
-        ] {
-            m.insert(name.into(), opt(v.clone().map(Into::into)));
-        }
-        m
     }
+}
+
+/// The fields of an [`Event`] but its payload, as [`Event::to_json`] writes them (names in
+/// alphabetical order, absent values as `null`, `seq` left out when absent).
+#[derive(Serialize)]
+struct EventHead<'a> {
+    chat: &'a Option<Chat>,
+    content_type: &'a Option<Cow<'static, str>>,
+    data: &'a Option<String>,
+    from: &'a Option<User>,
+    id: &'a str,
+    kind: &'a str,
+    message: &'a Option<MessageKey>,
+    platform: &'a str,
+    platform_kind: &'a str,
+    query_id: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<i64>,
+    text: &'a Option<String>,
 }
 
 /// A button of an inline keyboard.
