@@ -60,6 +60,7 @@ mod machine;
 mod options;
 pub mod output;
 pub mod routes;
+mod runtime_options;
 pub mod types;
 
 use botwire_core::io::{HttpErrorKind, RequestId};

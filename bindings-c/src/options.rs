@@ -16,10 +16,12 @@
 //! transport), and `keepAliveMs` keeps the core's default keep-alive when absent (a C host can
 //! send WebSocket pings; browsers cannot).
 
+use crate::runtime_options::{
+    conversation_config, dispatcher_config, flood_config, ConversationOptions, DispatchOptions,
+    FloodOptions,
+};
 use botwire_core::runtime::bot::{AckMode, BotConfig};
-use botwire_core::runtime::conversation::{ConversationConfig, Seeder};
-use botwire_core::runtime::dispatcher::DispatcherConfig;
-use botwire_core::runtime::flood::{Budget, FloodConfig};
+use botwire_core::runtime::conversation::ConversationConfig;
 use botwire_core::runtime::trueconf_bot::TrueConfBotConfig;
 use botwire_core::telegram::client::{PollingConfig, WebhookConfig};
 use botwire_core::telegram::{ClientConfig, Intake};
@@ -75,41 +77,6 @@ struct PollingOptions {
 struct WebhookOptions {
     secret_token: Option<String>,
     max_body_bytes: Option<usize>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct DispatchOptions {
-    concurrency: Option<usize>,
-    max_attempts: Option<u32>,
-    retry_delay_ms: Option<u64>,
-    /// 0 waits forever.
-    handler_timeout_ms: Option<u64>,
-    max_queued: Option<usize>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct BudgetOptions {
-    max: u32,
-    window_ms: u64,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct FloodOptions {
-    per_chat: Option<BudgetOptions>,
-    per_group: Option<BudgetOptions>,
-    global: Option<BudgetOptions>,
-    max_queued_per_chat: Option<usize>,
-    max_queued_total: Option<usize>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ConversationOptions {
-    per: Option<String>,
-    idle_timeout_ms: Option<u64>,
 }
 
 /// The runtime machine the options describe.
@@ -369,83 +336,10 @@ fn trueconf_session(
     Ok(SessionConfig::new(server, port, https, credentials))
 }
 
-fn dispatcher_config(given: DispatchOptions) -> Result<DispatcherConfig, String> {
-    let mut config = DispatcherConfig::default();
-    if let Some(n) = given.concurrency {
-        if n == 0 {
-            return Err("options.dispatch.concurrency must be at least 1".into());
-        }
-        config.concurrency = n;
-    }
-    if let Some(n) = given.max_attempts {
-        if n == 0 {
-            return Err("options.dispatch.maxAttempts must be at least 1".into());
-        }
-        config.max_attempts = n;
-    }
-    if let Some(ms) = given.retry_delay_ms {
-        config.retry_delay_ms = ms;
-    }
-    if let Some(ms) = given.handler_timeout_ms {
-        config.handler_timeout_ms = (ms > 0).then_some(ms);
-    }
-    if let Some(n) = given.max_queued {
-        if n == 0 {
-            return Err("options.dispatch.maxQueued must be at least 1".into());
-        }
-        config.max_queued = n;
-    }
-    Ok(config)
-}
-
-fn flood_config(given: FloodOptions) -> Result<FloodConfig, String> {
-    let mut config = FloodConfig::default();
-    for (budget, slot, name) in [
-        (given.per_chat, &mut config.per_chat, "perChat"),
-        (given.per_group, &mut config.per_group, "perGroup"),
-        (given.global, &mut config.global, "global"),
-    ] {
-        if let Some(b) = budget {
-            if b.max == 0 || b.window_ms == 0 {
-                return Err(format!(
-                    "options.flood.{name} needs max and windowMs of at least 1"
-                ));
-            }
-            *slot = Budget::new(b.max, b.window_ms);
-        }
-    }
-    if let Some(n) = given.max_queued_per_chat {
-        config.max_queued_per_chat = n;
-    }
-    if let Some(n) = given.max_queued_total {
-        config.max_queued_total = n;
-    }
-    Ok(config)
-}
-
-fn conversation_config(given: ConversationOptions) -> Result<ConversationConfig, String> {
-    let seeder = match given.per.as_deref().unwrap_or("chat") {
-        "chat" => Seeder::per_chat(),
-        "user" => Seeder::per_from(),
-        "message" => Seeder::per_message(),
-        "app" => Seeder::per_application(),
-        other => {
-            return Err(format!(
-                "options.conversation.per must be \"chat\", \"user\", \"message\" or \"app\", \
-                 not {other:?}"
-            ))
-        }
-    };
-    let config = ConversationConfig::new(seeder, given.idle_timeout_ms.unwrap_or(0));
-    Ok(match given.idle_timeout_ms {
-        None | Some(0) => config.without_idle_timeout(),
-        Some(_) => config,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use botwire_core::runtime::flood::Budget;
 
     #[test]
     fn telegram_options_are_read() {

@@ -34,8 +34,11 @@ pub mod bot;
 // JSON and uses the untyped ones.
 #[allow(dead_code)]
 mod json;
+// The `dispatch`, `flood` and `conversation` option sections, as the C library reads them.
 pub mod machine;
 pub mod options;
+#[path = "../../bindings-c/src/runtime_options.rs"]
+mod runtime_options;
 pub mod session;
 mod simulator;
 

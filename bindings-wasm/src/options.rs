@@ -2,12 +2,14 @@
 //! strictly (unknown keys are refused, so a typo is an error instead of a silent default),
 //! and turned into the runtime's configurations. Tested natively.
 
+use crate::runtime_options::{
+    conversation_config, dispatcher_config, flood_config, ConversationOptions, DispatchOptions,
+    FloodOptions,
+};
 use crate::session::ClientOptions;
 use crate::simulator;
 use botwire_core::runtime::bot::{AckMode, BotConfig};
-use botwire_core::runtime::conversation::{ConversationConfig, Seeder};
-use botwire_core::runtime::dispatcher::DispatcherConfig;
-use botwire_core::runtime::flood::{Budget, FloodConfig};
+use botwire_core::runtime::conversation::ConversationConfig;
 use botwire_core::runtime::trueconf_bot::TrueConfBotConfig;
 use botwire_core::telegram::client::WebhookConfig;
 use botwire_core::telegram::Intake;
@@ -112,53 +114,6 @@ pub struct BotOptions {
     /// Seed of jitter and generated ids.
     #[serde(default)]
     pub seed: Option<u64>,
-}
-
-/// `options.dispatch`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct DispatchOptions {
-    concurrency: Option<usize>,
-    max_attempts: Option<u32>,
-    retry_delay_ms: Option<u64>,
-    /// 0 waits forever.
-    handler_timeout_ms: Option<u64>,
-    max_queued: Option<usize>,
-}
-
-/// A send budget: `max` sends per `windowMs`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct BudgetOptions {
-    max: u32,
-    window_ms: u64,
-}
-
-impl From<BudgetOptions> for Budget {
-    fn from(b: BudgetOptions) -> Budget {
-        Budget::new(b.max, b.window_ms)
-    }
-}
-
-/// `options.flood`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct FloodOptions {
-    per_chat: Option<BudgetOptions>,
-    per_group: Option<BudgetOptions>,
-    global: Option<BudgetOptions>,
-    max_queued_per_chat: Option<usize>,
-    max_queued_total: Option<usize>,
-}
-
-/// `options.conversation` (its `onIdle` callback stays in JS).
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ConversationOptions {
-    /// `"chat"` (default), `"user"`, `"message"` or `"app"`.
-    per: Option<String>,
-    /// Idle time after which a conversation ends (ms); 0 never.
-    idle_timeout_ms: Option<u64>,
 }
 
 /// The machine the options describe.
@@ -439,80 +394,6 @@ fn trueconf_session(
     Ok(SessionConfig::new(server, port, https, credentials))
 }
 
-fn dispatcher_config(given: DispatchOptions) -> Result<DispatcherConfig, String> {
-    let mut config = DispatcherConfig::default();
-    if let Some(n) = given.concurrency {
-        if n == 0 {
-            return Err("options.dispatch.concurrency must be at least 1".into());
-        }
-        config.concurrency = n;
-    }
-    if let Some(n) = given.max_attempts {
-        if n == 0 {
-            return Err("options.dispatch.maxAttempts must be at least 1".into());
-        }
-        config.max_attempts = n;
-    }
-    if let Some(ms) = given.retry_delay_ms {
-        config.retry_delay_ms = ms;
-    }
-    if let Some(ms) = given.handler_timeout_ms {
-        config.handler_timeout_ms = (ms > 0).then_some(ms);
-    }
-    if let Some(n) = given.max_queued {
-        if n == 0 {
-            return Err("options.dispatch.maxQueued must be at least 1".into());
-        }
-        config.max_queued = n;
-    }
-    Ok(config)
-}
-
-fn flood_config(given: FloodOptions) -> Result<FloodConfig, String> {
-    let mut config = FloodConfig::default();
-    for (budget, slot, name) in [
-        (given.per_chat, &mut config.per_chat, "perChat"),
-        (given.per_group, &mut config.per_group, "perGroup"),
-        (given.global, &mut config.global, "global"),
-    ] {
-        if let Some(b) = budget {
-            if b.max == 0 || b.window_ms == 0 {
-                return Err(format!(
-                    "options.flood.{name} needs max and windowMs of at least 1"
-                ));
-            }
-            *slot = b.into();
-        }
-    }
-    if let Some(n) = given.max_queued_per_chat {
-        config.max_queued_per_chat = n;
-    }
-    if let Some(n) = given.max_queued_total {
-        config.max_queued_total = n;
-    }
-    Ok(config)
-}
-
-fn conversation_config(given: ConversationOptions) -> Result<ConversationConfig, String> {
-    let seeder = match given.per.as_deref().unwrap_or("chat") {
-        "chat" => Seeder::per_chat(),
-        "user" => Seeder::per_from(),
-        "message" => Seeder::per_message(),
-        "app" => Seeder::per_application(),
-        other => {
-            return Err(format!(
-                "options.conversation.per must be \"chat\", \"user\", \"message\" or \"app\", \
-                 not {other:?}"
-            ))
-        }
-    };
-    let config = ConversationConfig::new(seeder, given.idle_timeout_ms.unwrap_or(0));
-    Ok(match given.idle_timeout_ms {
-        None | Some(0) => config.without_idle_timeout(),
-        Some(_) => config,
-    })
-}
-
 /// Options from their JSON text (the form the tests use).
 ///
 /// # Errors
@@ -526,6 +407,7 @@ pub fn config_from_json(json: &str) -> Result<Config, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use botwire_core::runtime::flood::Budget;
 
     fn bot_dispatch_timeout(config: &Config) -> Option<u64> {
         match &config.machine {
