@@ -6,11 +6,17 @@ that a change of the machine's load falls on both sides alike; then compares the
 per update (CPU time of the thread) and writes the figures for bench/report.py.
 
     c_abi.py RUST_PROGRAM C_PROGRAM CORPUS_DIR OUT.json [--rounds N] [--runs N]
+             [--callgrind SMALL_CORPUS_DIR]
+
+With --callgrind, each side also runs once under valgrind's callgrind on the smaller corpus,
+counting the instructions executed inside its run function (warm-up and one run): a measure of
+the same cost that the machine's noise does not reach.
 """
 
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -27,6 +33,30 @@ def run_side(program, corpus, runs):
             return json.load(f)
 
 
+# The function each side's runs go through (callgrind counts only inside it).
+RUN_FUNCTION = {"rust": "abi_bench::run", "c": "run"}
+
+
+def count_instructions(name, program, corpus):
+    """Instructions per update executed inside the side's run function, under callgrind."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "side.json")
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--toggle-collect={RUN_FUNCTION[name]}",
+             f"--callgrind-out-file={os.path.join(tmp, 'callgrind.out')}",
+             program, corpus, out, "1"],
+            check=True, timeout=900, capture_output=True, text=True,
+        )
+        with open(out) as f:
+            updates = json.load(f)["updates"]
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    refs = int(found.group(1).replace(",", "")) if found else 0
+    if refs == 0:
+        sys.exit(f"c_abi.py: callgrind counted nothing in {RUN_FUNCTION[name]} of {program}")
+    # The warm-up run and the timed run.
+    return refs / (2 * updates)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("rust")
@@ -35,6 +65,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--rounds", type=int, default=31)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--callgrind", metavar="SMALL_CORPUS_DIR")
     args = ap.parse_args()
 
     sides = {"rust": {"cpu": [], "wall": []}, "c": {"cpu": [], "wall": []}}
@@ -86,6 +117,19 @@ def main():
         "rust": rust,
         "c": c,
     }
+    if args.callgrind:
+        counts = {
+            name: count_instructions(name, program, args.callgrind)
+            for name, program in [("rust", args.rust), ("c", args.c)]
+        }
+        with open(os.path.join(args.callgrind, "stats.json")) as f:
+            small = json.load(f)["updates"]
+        result["instructions"] = {
+            "updates": small,
+            "rust": counts["rust"],
+            "c": counts["c"],
+            "ratio": counts["c"] / counts["rust"],
+        }
     with open(args.out, "w") as f:
         json.dump(result, f)
         f.write("\n")
@@ -100,6 +144,12 @@ def main():
         f"wall {result['ratio_wall']:.3f}x; per round "
         + ", ".join(f"{r:.2f}" for r in pairs)
     )
+    if "instructions" in result:
+        i = result["instructions"]
+        print(
+            f"instructions per update (callgrind, {i['updates']} updates): Rust {i['rust']:.0f}, "
+            f"C {i['c']:.0f}, ratio {i['ratio']:.3f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -193,7 +193,9 @@ def npm_section(path):
         if "bytes" in opt:
             wasm = size["wasm"]
             opt_line = (
-                f"`wasm-opt -Oz` ({opt['version']}) on the module, for information (the build does not run it): "
+                "The build already runs `wasm-opt -Os` with inlining limited to the smallest "
+                "functions (see `bindings-wasm/SIZE.md`). "
+                f"`wasm-opt -Oz` ({opt['version']}) once more on the shipped module, for information: "
                 f"{kb(wasm['bytes'])} to {kb(opt['bytes'])} raw ({change(wasm['bytes'], opt['bytes'])}), "
                 f"{kb(wasm['gzip'])} to {kb(opt['gzip'])} gzipped ({change(wasm['gzip'], opt['gzip'])})."
             )
@@ -270,6 +272,18 @@ def c_abi_section(path):
         rows.append(
             f"| {label} | {1e9 / ns:,.0f} | {ns:,.0f} | {wall:,.0f} | {side['replies']:,} |"
         )
+    instructions = counted = ""
+    if "instructions" in data:
+        counted = (
+            " The last row counts the instructions each side executes (valgrind's callgrind, one"
+            " process per side), which the machine's load cannot change."
+        )
+        i = data["instructions"]
+        instructions = (
+            f"| instructions per update inside the run function, callgrind on a "
+            f"{i['updates']:,}-update corpus: Rust {i['rust']:,.0f}, C {i['c']:,.0f} "
+            f"(noise-free; for information) | {i['ratio']:.2f}x | |\n"
+        )
     return f"""
 ## C library
 
@@ -282,7 +296,7 @@ with their text and completes, each `sendMessage` answered from memory. Flood bu
 thread, so that the time the machine gives to other processes does not count. The two sides
 run in turns (`bench/c_abi.py`): {data['rounds']} rounds, each a Rust process and a C process
 (which goes first alternates) of {data['runs']} runs after a warm-up run; figures are medians of
-all runs of a side. The machine's noise shows in the ratios of single rounds below.
+all runs of a side. The machine's noise shows in the ratios of single rounds below.{counted}
 
 | path | updates/s (CPU) | ns/update (CPU) | ns/update (wall) | replies |
 |---|---:|---:|---:|---:|
@@ -293,7 +307,7 @@ all runs of a side. The machine's noise shows in the ratios of single rounds bel
 | cost per update through the C boundary at most {target:.1f}x the Rust one (medians) | {ratio:.2f}x | {'yes' if ratio <= target else 'NO'} |
 | the same ratio for the best run of each side (for information) | {data.get('ratio_best', ratio):.2f}x | |
 | the ratio of the wall-time medians (for information) | {data.get('ratio_wall', ratio):.2f}x | |
-
+{instructions}
 Ratio of the two sides' medians in each round: {', '.join(f'{r:.2f}x' for r in data.get('round_ratios', []))}.
 """
 

@@ -87,6 +87,18 @@ export interface TransportResponse {
   body?: string | Uint8Array | ArrayBuffer | null;
 }
 
+/** `options.router`. */
+export interface RouterOptions {
+  /** Command prefixes (default `['/']`); the first one a text starts with is used. An empty
+   * list turns command routes off. */
+  prefixes?: string[];
+  /** What separates command arguments (default: runs of whitespace, no empty arguments);
+   * any other string keeps empty arguments (`','` reads `/add a,,b` as `['a', '', 'b']`). */
+  separator?: string;
+  /** Compare command names ignoring case (default false). */
+  ignoreCase?: boolean;
+}
+
 /** Options every bot takes. */
 export interface CommonOptions {
   /** Performs the bot's HTTP requests instead of `fetch` (a proxy, a custom agent, a test
@@ -94,6 +106,8 @@ export interface CommonOptions {
   transport?: (request: TransportRequest) => Promise<TransportResponse | { status: number; arrayBuffer(): Promise<ArrayBuffer> }>;
   dispatch?: DispatchOptions;
   conversation?: ConversationOptions;
+  /** How `bot.command` routes read commands. */
+  router?: RouterOptions;
   /** Attempts per action (send, edit, call) before its failure is reported (default 3). */
   actionAttempts?: number;
   /** Delay before repeating a failed action (ms, default 1000), doubled per attempt. */

@@ -1,6 +1,7 @@
 // Sizes of the botwire npm package: every file its package.json `files` list ships, raw and
-// gzipped (node:zlib, level 9), the WebAssembly module alone, and what `wasm-opt -Oz` would
-// save on it when binaryen's wasm-opt is on PATH (the build is not changed).
+// gzipped (node:zlib, level 9), the WebAssembly module alone, and what a further `wasm-opt -Oz`
+// pass would change on it (the build itself runs `wasm-opt -Os` with limited inlining, see
+// bindings-wasm/build.sh), when binaryen's wasm-opt is on PATH.
 //
 //   node bench/npm/size.mjs [out.json]     (default target/npm_bench.json; other keys kept)
 
@@ -43,7 +44,7 @@ const total = {
 };
 const wasmFile = files.find((f) => f.file.endsWith('.wasm'));
 
-// wasm-opt -Oz on a copy of the module, when available.
+// A further wasm-opt -Oz pass on a copy of the module, when available.
 let wasmOpt = { available: false };
 const probe = spawnSync('wasm-opt', ['--version'], { encoding: 'utf8', timeout: 10000 });
 if (probe.status === 0 && wasmFile) {

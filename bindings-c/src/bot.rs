@@ -339,6 +339,23 @@ impl BotState {
         None
     }
 
+    /// Makes the next queued output the current one (reusing the current one's box) and
+    /// returns it; with none queued, releases the current one.
+    fn advance(&mut self) -> Option<*const botwire_output> {
+        let Some(next) = self.pull.pop_front() else {
+            self.current = None;
+            return None;
+        };
+        let slot = match &mut self.current {
+            Some(slot) => {
+                **slot = next;
+                slot
+            }
+            None => self.current.insert(Box::new(next)),
+        };
+        Some(&**slot)
+    }
+
     /// The deadline to arm: the machine's and the conversations'.
     pub(crate) fn deadline(&self) -> Option<Timestamp> {
         [
@@ -446,13 +463,18 @@ impl botwire_bot {
         now: Timestamp,
         operation: impl FnOnce(&mut BotState) -> Result<T, Failure>,
     ) -> Result<T, Failure> {
+        // Pull mode without handlers: the outputs stay in the machine until
+        // `botwire_bot_poll_output` asks for them (it drains the machine once the queue is
+        // empty, so the order is kept), instead of being moved to the queue after every call.
+        let mut deliver = true;
         let value = self.with_state(|s| {
             s.tick(now);
+            deliver = s.callbacks.is_some() || !s.handlers.is_empty();
             operation(s)
         });
         // Also after a failure: an input that failed half-way (a conversation's storage
         // failing at a timeout) may still have made outputs, and the timer needs re-arming.
-        let pumped = self.pump();
+        let pumped = if deliver { self.pump() } else { Ok(()) };
         let value = value?;
         pumped?;
         Ok(value)
@@ -568,7 +590,9 @@ pub(crate) unsafe fn write_scratch(state: &mut BotState, out: *mut botwire_str, 
 /// "username":"...","password":"..."}`; see the library's documentation for every key:
 /// apiRoot, intake, polling, webhook, callTimeoutMs, port, https, clientId, accessToken,
 /// keepAliveMs, receiveUnread, requestTimeoutMs, reconnect settings, answerCommands,
-/// dispatch, flood, ack, actionAttempts, actionRetryDelayMs, conversation, seed). Nothing
+/// dispatch, flood, ack, actionAttempts, actionRetryDelayMs, conversation, router, seed).
+/// `router` sets how command routes read commands: `{"prefixes":["/","!"],"separator":"_",
+/// "ignoreCase":true}` (defaults: `/`, runs of whitespace, case matters). Nothing
 /// happens until [`botwire_bot_start`]. The bot starts in pull mode; see
 /// [`botwire_bot_set_callbacks`].
 ///
@@ -602,7 +626,7 @@ pub unsafe extern "C" fn botwire_bot_new(
         };
         let state = BotState {
             machine,
-            router: Router::new(),
+            router: config.router,
             handlers: Vec::new(),
             seeder: Rc::new(config.conversation.seeder.clone()),
             conversations: Conversations::new(
@@ -1218,25 +1242,21 @@ pub unsafe extern "C" fn botwire_bot_poll_output(
         out_arg(out, "out")?;
         // SAFETY: passed on from the caller.
         let handle = unsafe { bot_arg(bot) }?;
-        // Outputs may still be inside the machine (a command issued while no loop ran); they
+        // Outputs may still be inside the machine (calls in pull mode leave them there); they
         // come after the queued ones, so the machine is only drained once the queue is empty.
-        if handle.with_state(|s| Ok(s.pull.is_empty()))? {
+        let mut next = handle.with_state(|s| Ok(s.advance()))?;
+        if next.is_none() {
             handle.pump()?;
+            next = handle.with_state(|s| Ok(s.advance()))?;
         }
-        handle.with_state(|s| {
-            match (s.pull.pop_front(), &mut s.current) {
-                (Some(next), Some(slot)) => **slot = next,
-                (next, slot) => *slot = next.map(Box::new),
+        Ok(match next {
+            Some(output) => {
+                // SAFETY: checked non-NULL, writable by the caller's guarantee. The output
+                // stays in the bot until the next poll, as documented.
+                unsafe { *out = output };
+                botwire_result::Ok
             }
-            Ok(match &s.current {
-                Some(output) => {
-                    // SAFETY: checked non-NULL, writable by the caller's guarantee. The box
-                    // stays in the bot until the next poll, as documented.
-                    unsafe { *out = &**output };
-                    botwire_result::Ok
-                }
-                None => botwire_result::Empty,
-            })
+            None => botwire_result::Empty,
         })
     })
 }

@@ -70,6 +70,12 @@ use std::cell::RefCell;
 use std::ffi::c_char;
 use std::panic::{self, AssertUnwindSafe};
 
+/// The system allocator, named: in a static or shared library, Rust's allocations otherwise go
+/// through a default-allocator shim before they reach `malloc`, a call each. (A Rust program
+/// linking this crate as a Rust library gets it too; it is the default allocator anyway.)
+#[global_allocator]
+static ALLOCATOR: std::alloc::System = std::alloc::System;
+
 /// Major version of the library the header describes (checked against the crate version by a
 /// test; compare with [`botwire_version`] at run time).
 pub const BOTWIRE_VERSION_MAJOR: u32 = 0;
@@ -224,7 +230,7 @@ fn set_last_error(message: &str) {
     });
 }
 
-/// Empties the last error message (every export starts with it, so it is kept cheap).
+/// Empties the last error message (every successful export ends with it, so it is kept cheap).
 fn clear_last_error() {
     LAST_ERROR.with(|slot| {
         slot.borrow_mut().clear();
@@ -241,12 +247,11 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Runs the body of an export: clears the last error, catches panics, and turns failures into
-/// a result code plus the last error message.
+/// Runs the body of an export: catches panics, turns failures into a result code plus the last
+/// error message, and empties the last error message on success.
 fn guard(body: impl FnOnce() -> Result<botwire_result, Failure>) -> botwire_result {
-    clear_last_error();
     match panic::catch_unwind(AssertUnwindSafe(body)) {
-        // A failing call made from a callback during this one may have left its message.
+        // Also empties a message left by a failing call made from a callback during this one.
         Ok(Ok(code)) => {
             clear_last_error();
             code
@@ -313,8 +318,14 @@ unsafe fn str_arg<'a>(ptr: *const c_char, len: usize, what: &str) -> Result<&'a 
     }
     // SAFETY: the caller's guarantee is passed on unchanged.
     let bytes = unsafe { bytes_arg(ptr.cast::<u8>(), len, what) }?;
-    std::str::from_utf8(bytes)
-        .map_err(|e| Failure::new(botwire_result::InvalidUtf8, format!("{what}: {e}")))
+    match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        // The fast check says only that the bytes are not UTF-8; std says where.
+        Err(_) => Err(match std::str::from_utf8(bytes) {
+            Err(e) => Failure::new(botwire_result::InvalidUtf8, format!("{what}: {e}")),
+            Ok(_) => Failure::new(botwire_result::InvalidUtf8, format!("{what}: not UTF-8")),
+        }),
+    }
 }
 
 /// Borrows an optional UTF-8 string; NULL gives `None`.

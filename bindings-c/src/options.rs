@@ -17,11 +17,12 @@
 //! send WebSocket pings; browsers cannot).
 
 use crate::runtime_options::{
-    conversation_config, dispatcher_config, flood_config, ConversationOptions, DispatchOptions,
-    FloodOptions,
+    conversation_config, dispatcher_config, flood_config, router_from, ConversationOptions,
+    DispatchOptions, FloodOptions, RouterOptions,
 };
 use botwire_core::runtime::bot::{AckMode, BotConfig};
 use botwire_core::runtime::conversation::ConversationConfig;
+use botwire_core::runtime::router::Router;
 use botwire_core::runtime::trueconf_bot::TrueConfBotConfig;
 use botwire_core::telegram::client::{PollingConfig, WebhookConfig};
 use botwire_core::telegram::{ClientConfig, Intake};
@@ -59,6 +60,7 @@ struct BotOptions {
     action_attempts: Option<u32>,
     action_retry_delay_ms: Option<u64>,
     conversation: Option<ConversationOptions>,
+    router: Option<RouterOptions>,
     seed: Option<u64>,
 }
 
@@ -95,6 +97,8 @@ pub struct Config {
     pub machine: MachineConfig,
     /// Conversations.
     pub conversation: ConversationConfig,
+    /// The router (empty), with the command options.
+    pub router: Router<u32>,
     /// Telegram: whether HTTP webhook deliveries are accepted (`intake: "webhook"`).
     pub http_webhook: bool,
     /// Telegram: the secret token updates handed in directly are delivered with, when the
@@ -121,6 +125,7 @@ pub fn config_from_json(json: &str) -> Result<Config, String> {
         serde_json::from_str(json).map_err(|e| format!("invalid options: {e}"))?;
     let dispatch = dispatcher_config(options.dispatch.unwrap_or_default())?;
     let conversation = conversation_config(options.conversation.unwrap_or_default())?;
+    let router = router_from(options.router.unwrap_or_default())?;
     let mut http_webhook = false;
     let mut update_intake = None;
     let machine = match options.platform.as_str() {
@@ -292,6 +297,7 @@ pub fn config_from_json(json: &str) -> Result<Config, String> {
     Ok(Config {
         machine,
         conversation,
+        router,
         http_webhook,
         update_intake,
     })

@@ -5,7 +5,8 @@ use crate::event::botwire_event;
 use crate::json::{output_to_json, request_to_json};
 use crate::machine::action_failure_info;
 use crate::types::{
-    botwire_header, botwire_http_request, botwire_output_kind, botwire_str, write_text, Text,
+    botwire_header, botwire_http_request, botwire_output_kind, botwire_str, write_text, LazyText,
+    Text,
 };
 use crate::{botwire_result, guard, out_arg, Failure};
 use botwire_core::io::{HttpMethod, HttpRequest};
@@ -109,7 +110,7 @@ impl HttpParts {
 /// The outcome of an action or a call (opaque): its JSON result, or why it failed.
 pub struct botwire_call_result {
     call_id: u64,
-    result: Option<Text>,
+    result: Option<LazyText>,
     error: Option<Text>,
     error_kind: Option<Text>,
     error_message: Option<Text>,
@@ -122,7 +123,7 @@ impl botwire_call_result {
         match result {
             Ok(json) => botwire_call_result {
                 call_id,
-                result: Some(Text::from_string(json)),
+                result: Some(LazyText::new(json)),
                 error: None,
                 error_kind: None,
                 error_message: None,
@@ -149,16 +150,17 @@ impl botwire_call_result {
     }
 
     fn to_json(&self) -> Value {
-        let parse = |t: &Text| serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
+        let parse = |t: &str| serde_json::from_str(t).unwrap_or(Value::Null);
         match (&self.result, &self.error) {
             (Some(result), _) => {
-                json!({"type": "call_done", "id": self.call_id, "ok": true, "result": parse(result)})
+                let result = parse(result.as_str());
+                json!({"type": "call_done", "id": self.call_id, "ok": true, "result": result})
             }
             (None, error) => json!({
                 "type": "call_done",
                 "id": self.call_id,
                 "ok": false,
-                "error": error.as_ref().map_or(Value::Null, parse),
+                "error": error.as_ref().map_or(Value::Null, |e| parse(e.as_str())),
             }),
         }
     }
@@ -168,83 +170,131 @@ impl botwire_call_result {
 pub struct botwire_output {
     kind: botwire_output_kind,
     id: Option<u64>,
-    http: Option<HttpParts>,
-    text: Option<Text>,
-    url: Option<Text>,
-    protocols: Vec<Text>,
-    event: Option<Rc<botwire_event>>,
-    call: Option<botwire_call_result>,
+    body: Body,
     json: OnceCell<Text>,
 }
 
+/// What an output carries besides its kind and id (one of, so outputs stay small: they are
+/// moved through the pull queue).
+enum Body {
+    Bare,
+    Http(HttpParts),
+    /// The frame of a WebSocket send, the key of an expired conversation.
+    Text(Text),
+    WsOpen {
+        url: Text,
+        protocols: Vec<Text>,
+    },
+    Event(Rc<botwire_event>),
+    Call(botwire_call_result),
+}
+
 impl botwire_output {
-    fn bare(kind: botwire_output_kind, id: Option<u64>) -> Self {
+    fn with_body(kind: botwire_output_kind, id: Option<u64>, body: Body) -> Self {
         botwire_output {
             kind,
             id,
-            http: None,
-            text: None,
-            url: None,
-            protocols: Vec::new(),
-            event: None,
-            call: None,
+            body,
             json: OnceCell::new(),
         }
     }
 
     pub(crate) fn http(id: u64, request: HttpRequest) -> Self {
-        let mut out = Self::bare(botwire_output_kind::HttpRequest, Some(id));
-        out.http = Some(HttpParts::new(request));
-        out
+        let parts = HttpParts::new(request);
+        Self::with_body(
+            botwire_output_kind::HttpRequest,
+            Some(id),
+            Body::Http(parts),
+        )
     }
 
     pub(crate) fn with_id(kind: botwire_output_kind, id: u64) -> Self {
-        Self::bare(kind, Some(id))
+        Self::with_body(kind, Some(id), Body::Bare)
     }
 
     pub(crate) fn ws_open(conn: u64, url: &str, protocols: &[String]) -> Self {
-        let mut out = Self::bare(botwire_output_kind::WsOpen, Some(conn));
-        out.url = Some(Text::new(url));
-        out.protocols = protocols.iter().map(|p| Text::new(p)).collect();
-        out
+        let body = Body::WsOpen {
+            url: Text::new(url),
+            protocols: protocols.iter().map(|p| Text::new(p)).collect(),
+        };
+        Self::with_body(botwire_output_kind::WsOpen, Some(conn), body)
     }
 
     pub(crate) fn ws_send(conn: u64, text: &str) -> Self {
-        let mut out = Self::bare(botwire_output_kind::WsSend, Some(conn));
-        out.text = Some(Text::new(text));
-        out
+        let body = Body::Text(Text::new(text));
+        Self::with_body(botwire_output_kind::WsSend, Some(conn), body)
     }
 
     pub(crate) fn dispatch(event: Rc<botwire_event>) -> Self {
-        let mut out = Self::bare(botwire_output_kind::Dispatch, Some(event.dispatch_id));
-        out.event = Some(event);
-        out
+        let id = Some(event.dispatch_id);
+        Self::with_body(botwire_output_kind::Dispatch, id, Body::Event(event))
     }
 
     pub(crate) fn call_done(result: botwire_call_result) -> Self {
-        let mut out = Self::bare(botwire_output_kind::CallDone, Some(result.call_id));
-        out.call = Some(result);
-        out
+        let id = Some(result.call_id);
+        Self::with_body(botwire_output_kind::CallDone, id, Body::Call(result))
     }
 
     /// A notice, dead letter or stop with its JSON description.
     pub(crate) fn described(kind: botwire_output_kind, json: Text) -> Self {
-        let out = Self::bare(kind, None);
+        let out = Self::with_body(kind, None, Body::Bare);
         let _ = out.json.set(json);
         out
     }
 
     pub(crate) fn expired(key: &str, state: Text) -> Self {
-        let mut out = Self::bare(botwire_output_kind::ConversationExpired, None);
-        out.text = Some(Text::new(key));
+        let body = Body::Text(Text::new(key));
+        let out = Self::with_body(botwire_output_kind::ConversationExpired, None, body);
         let _ = out.json.set(state);
         out
+    }
+
+    fn http_parts(&self) -> Option<&HttpParts> {
+        match &self.body {
+            Body::Http(parts) => Some(parts),
+            _ => None,
+        }
+    }
+
+    fn text(&self) -> Option<&Text> {
+        match &self.body {
+            Body::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    fn url(&self) -> Option<&Text> {
+        match &self.body {
+            Body::WsOpen { url, .. } => Some(url),
+            _ => None,
+        }
+    }
+
+    fn protocols(&self) -> &[Text] {
+        match &self.body {
+            Body::WsOpen { protocols, .. } => protocols,
+            _ => &[],
+        }
+    }
+
+    fn event(&self) -> Option<&Rc<botwire_event>> {
+        match &self.body {
+            Body::Event(event) => Some(event),
+            _ => None,
+        }
+    }
+
+    fn call(&self) -> Option<&botwire_call_result> {
+        match &self.body {
+            Body::Call(call) => Some(call),
+            _ => None,
+        }
     }
 
     fn to_json(&self) -> Value {
         let id = self.id.unwrap_or(0);
         match self.kind {
-            botwire_output_kind::HttpRequest => match &self.http {
+            botwire_output_kind::HttpRequest => match self.http_parts() {
                 Some(http) => {
                     json!({"type": "http", "id": id, "request": request_to_json(http.request())})
                 }
@@ -258,24 +308,23 @@ impl botwire_output {
             botwire_output_kind::WsOpen => json!({
                 "type": "ws_open",
                 "conn": id,
-                "url": self.url.as_ref().map(Text::as_str),
-                "protocols": self.protocols.iter().map(Text::as_str).collect::<Vec<_>>(),
+                "url": self.url().map(Text::as_str),
+                "protocols": self.protocols().iter().map(Text::as_str).collect::<Vec<_>>(),
             }),
             botwire_output_kind::WsSend => json!({
                 "type": "ws_send",
                 "conn": id,
-                "text": self.text.as_ref().map(Text::as_str),
+                "text": self.text().map(Text::as_str),
             }),
             botwire_output_kind::WsPing => json!({"type": "ws_ping", "conn": id}),
             botwire_output_kind::WsClose => json!({"type": "ws_close", "conn": id}),
             botwire_output_kind::Dispatch => json!({
                 "type": "dispatch",
                 "id": id,
-                "event": self.event.as_ref().map(|e| e.event.to_json()),
+                "event": self.event().map(|e| e.event.to_json()),
             }),
             botwire_output_kind::CallDone => self
-                .call
-                .as_ref()
+                .call()
                 .map_or(Value::Null, botwire_call_result::to_json),
             // These are built with their JSON.
             _ => Value::Null,
@@ -378,7 +427,7 @@ pub unsafe extern "C" fn botwire_output_http_request(
     unsafe {
         with_output(output, |o| {
             out_arg(out, "out")?;
-            Ok(match &o.http {
+            Ok(match o.http_parts() {
                 Some(http) => {
                     // SAFETY: checked non-NULL, writable by the caller's guarantee.
                     *out = http.view();
@@ -408,7 +457,7 @@ pub unsafe extern "C" fn botwire_output_ws_url(
         with_output(output, |o| {
             out_arg(out, "out")?;
             // SAFETY: checked non-NULL, writable by the caller's guarantee.
-            Ok(write_text(out, o.url.as_ref()))
+            Ok(write_text(out, o.url()))
         })
     }
 }
@@ -431,7 +480,7 @@ pub unsafe extern "C" fn botwire_output_ws_protocol_count(
         with_output(output, |o| {
             out_arg(out, "out")?;
             // SAFETY: checked non-NULL, writable by the caller's guarantee.
-            *out = o.protocols.len();
+            *out = o.protocols().len();
             Ok(botwire_result::Ok)
         })
     }
@@ -456,7 +505,7 @@ pub unsafe extern "C" fn botwire_output_ws_protocol(
         with_output(output, |o| {
             out_arg(out, "out")?;
             // SAFETY: checked non-NULL, writable by the caller's guarantee.
-            Ok(write_text(out, o.protocols.get(index)))
+            Ok(write_text(out, o.protocols().get(index)))
         })
     }
 }
@@ -480,7 +529,7 @@ pub unsafe extern "C" fn botwire_output_text(
         with_output(output, |o| {
             out_arg(out, "out")?;
             // SAFETY: checked non-NULL, writable by the caller's guarantee.
-            Ok(write_text(out, o.text.as_ref()))
+            Ok(write_text(out, o.text()))
         })
     }
 }
@@ -503,7 +552,7 @@ pub unsafe extern "C" fn botwire_output_event(
     unsafe {
         with_output(output, |o| {
             out_arg(out, "out")?;
-            Ok(match &o.event {
+            Ok(match o.event() {
                 Some(event) => {
                     // SAFETY: checked non-NULL, writable by the caller's guarantee. The bot
                     // keeps another reference to the event until its dispatch settles.
@@ -533,7 +582,7 @@ pub unsafe extern "C" fn botwire_output_call_result(
     unsafe {
         with_output(output, |o| {
             out_arg(out, "out")?;
-            Ok(match &o.call {
+            Ok(match o.call() {
                 Some(call) => {
                     // SAFETY: checked non-NULL, writable by the caller's guarantee.
                     *out = call;
@@ -635,7 +684,7 @@ pub unsafe extern "C" fn botwire_call_result_json(
         with_result(result, |r| {
             out_arg(out, "out")?;
             // SAFETY: checked non-NULL, writable by the caller's guarantee.
-            Ok(write_text(out, r.result.as_ref()))
+            Ok(write_text(out, r.result.as_ref().map(LazyText::text)))
         })
     }
 }

@@ -1,10 +1,11 @@
-//! The runtime sections of the bot options (`dispatch`, `flood`, `conversation`), shared by
+//! The runtime sections of the bot options (`dispatch`, `flood`, `conversation`, `router`), shared by
 //! the C library and the npm package (which includes this file by path), so that both read
 //! the same keys with the same checks and messages.
 
 use botwire_core::runtime::conversation::{ConversationConfig, Seeder};
 use botwire_core::runtime::dispatcher::DispatcherConfig;
 use botwire_core::runtime::flood::{Budget, FloodConfig};
+use botwire_core::runtime::router::Router;
 use serde::Deserialize;
 
 /// `options.dispatch`.
@@ -52,6 +53,36 @@ pub struct ConversationOptions {
     per: Option<String>,
     /// Idle time after which a conversation ends (ms); 0 never.
     idle_timeout_ms: Option<u64>,
+}
+
+/// `options.router`: how command routes read commands.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RouterOptions {
+    /// Command prefixes (default `["/"]`); an empty list turns command routes off.
+    prefixes: Option<Vec<String>>,
+    /// What separates command arguments (default: runs of whitespace).
+    separator: Option<String>,
+    /// Command names compared ignoring case (default: case matters).
+    ignore_case: Option<bool>,
+}
+
+/// An empty router with the command options of `options.router`.
+pub fn router_from<H>(given: RouterOptions) -> Result<Router<H>, String> {
+    let mut router = Router::new();
+    if let Some(prefixes) = given.prefixes {
+        if prefixes.iter().any(String::is_empty) {
+            return Err("options.router.prefixes cannot contain an empty prefix".into());
+        }
+        router = router.with_prefixes(prefixes);
+    }
+    if let Some(separator) = given.separator {
+        router = router.with_separator(separator);
+    }
+    if let Some(ignore_case) = given.ignore_case {
+        router = router.with_ignore_case(ignore_case);
+    }
+    Ok(router)
 }
 
 pub fn dispatcher_config(given: DispatchOptions) -> Result<DispatcherConfig, String> {

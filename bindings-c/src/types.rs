@@ -3,6 +3,7 @@
 
 use crate::{botwire_result, Failure};
 use botwire_core::runtime::model::{EventKind, Platform};
+use std::cell::OnceCell;
 use std::ffi::c_char;
 
 /// The version of `botwire_io_callbacks` this header describes; put it in the table's
@@ -243,6 +244,30 @@ impl Text {
     pub(crate) fn as_str(&self) -> &str {
         // Built from a &str plus one NUL.
         std::str::from_utf8(&self.0[..self.0.len() - 1]).unwrap_or_default()
+    }
+}
+
+/// A string handed to C as a [`Text`] only when first asked for (then copied with its NUL):
+/// most call results are never read in pull mode.
+pub(crate) struct LazyText {
+    raw: String,
+    text: OnceCell<Text>,
+}
+
+impl LazyText {
+    pub(crate) fn new(raw: String) -> Self {
+        LazyText {
+            raw,
+            text: OnceCell::new(),
+        }
+    }
+
+    pub(crate) fn text(&self) -> &Text {
+        self.text.get_or_init(|| Text::new(&self.raw))
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.raw
     }
 }
 

@@ -181,6 +181,24 @@ function makeApi(bot) {
 }
 
 /** A chat bot on Telegram or TrueConf. */
+/** Gives `event` a `payload` property that parses `text` when first read (most handlers never
+ * look at the raw update). */
+function lazyPayload(event, text) {
+  let parsed;
+  let done = false;
+  Object.defineProperty(event, 'payload', {
+    enumerable: true,
+    configurable: true,
+    get() {
+      if (!done) {
+        parsed = JSON.parse(text);
+        done = true;
+      }
+      return parsed;
+    },
+  });
+}
+
 export class Bot {
   /**
    * `new Bot({ platform: 'telegram', token, apiRoot? })`, `new Bot({ platform: 'telegram',
@@ -263,7 +281,7 @@ export class Bot {
     }
     if (botInfo) this._core.setBotUsername(botInfo.username);
     this._core.setCallbacks(
-      (id, event, match) => this._dispatch(id, event, match),
+      (id, event, match, payload) => this._dispatch(id, event, match, payload),
       (info) => this._report(errorFromInfo(info)),
       (info) => this._noticed(info),
       (key, state) => this._idle(key, state),
@@ -728,11 +746,13 @@ export class Bot {
     return promise;
   }
 
-  /** Runs the middleware and the handler of dispatch `id` (event and match as JSON text),
-   * then tells the engine: `complete(id)`, or `fail(id, reason)` when the handler threw or
-   * did not settle within the handler timeout. */
-  _dispatch(id, eventJson, matchJson) {
+  /** Runs the middleware and the handler of dispatch `id` (event and match as JSON text;
+   * a payload kept as text, a Telegram update, comes apart from the event and is parsed when
+   * first read), then tells the engine: `complete(id)`, or `fail(id, reason)` when the handler
+   * threw or did not settle within the handler timeout. */
+  _dispatch(id, eventJson, matchJson, payloadText) {
     const event = JSON.parse(eventJson);
+    if (payloadText !== undefined) lazyPayload(event, payloadText);
     const match = JSON.parse(matchJson);
     const ctx = new Context(this, event, match);
     const handler = match.handler === null || match.handler === undefined ? undefined : this._handlers[match.handler];

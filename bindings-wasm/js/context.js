@@ -102,8 +102,6 @@ export class Context {
     this.event = event;
     this.platform = event.platform;
     this.kind = event.kind;
-    /** The platform's own payload: the Telegram Update, or TrueConf's `{ method, payload }`. */
-    this.update = event.payload;
     this.chat = event.chat ?? undefined;
     this.from = event.from ?? undefined;
     this.text = event.text ?? undefined;
@@ -115,6 +113,12 @@ export class Context {
     else if (match.command) this.match = match.command.rest;
     else if (match.callbackRest !== undefined) this.match = match.callbackRest;
     this.conversation = new Conversation(bot, match.conversationKey);
+  }
+
+  /** The platform's own payload: the Telegram Update, or TrueConf's `{ method, payload }`
+   * (`ctx.event.payload`; a Telegram update is parsed when first read). */
+  get update() {
+    return this.event.payload;
   }
 
   /** Sends `text` to this event's chat (`quote: true` replies to its message). */

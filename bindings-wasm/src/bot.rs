@@ -724,17 +724,21 @@ fn dispatch(core: &Shared, id: DispatchId, event: Arc<Event>, attempt: u32) {
         settle_update(core, &event.id);
         return;
     };
-    // The event goes across as JSON text, a Telegram update as the text it arrived in:
-    // JavaScript parses it once, as it would parse the update itself.
-    let text = event.to_json_text();
+    // The event goes across as JSON text; a Telegram update comes apart, as the text it
+    // arrived in, which JavaScript parses only when the handler reads it.
+    let (text, payload) = match event.payload_text() {
+        Some(payload) => (event.head_json_text(), JsValue::from_str(payload)),
+        None => (event.to_json_text(), JsValue::UNDEFINED),
+    };
     core.borrow_mut().running.insert(id.0, event);
     // The handler reports back through `complete` or `fail`; a callback that throws
     // synchronously fails the dispatch here.
-    if let Err(e) = callback.call3(
+    if let Err(e) = callback.call4(
         &JsValue::UNDEFINED,
         &(id.0 as f64).into(),
         &text.into(),
         &info.to_string().into(),
+        &payload,
     ) {
         finish_dispatch(core, id.0, Err(reason_of(&e)));
     }
@@ -902,7 +906,7 @@ impl WasmBot {
             )),
             MachineConfig::TrueConf(c) => Machine::TrueConf(Box::new(TrueConfBot::new(*c))),
         };
-        let mut router = Router::new();
+        let mut router = config.router;
         let sim = if config.simulator {
             Some(Sim::new(&machine, &mut router).map_err(js_error)?)
         } else {

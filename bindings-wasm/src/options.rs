@@ -3,13 +3,14 @@
 //! and turned into the runtime's configurations. Tested natively.
 
 use crate::runtime_options::{
-    conversation_config, dispatcher_config, flood_config, ConversationOptions, DispatchOptions,
-    FloodOptions,
+    conversation_config, dispatcher_config, flood_config, router_from, ConversationOptions,
+    DispatchOptions, FloodOptions, RouterOptions,
 };
 use crate::session::ClientOptions;
 use crate::simulator;
 use botwire_core::runtime::bot::{AckMode, BotConfig};
 use botwire_core::runtime::conversation::ConversationConfig;
+use botwire_core::runtime::router::Router;
 use botwire_core::runtime::trueconf_bot::TrueConfBotConfig;
 use botwire_core::telegram::client::WebhookConfig;
 use botwire_core::telegram::Intake;
@@ -111,6 +112,9 @@ pub struct BotOptions {
     /// Conversations.
     #[serde(default)]
     pub conversation: Option<ConversationOptions>,
+    /// How command routes read commands.
+    #[serde(default)]
+    pub router: Option<RouterOptions>,
     /// Seed of jitter and generated ids.
     #[serde(default)]
     pub seed: Option<u64>,
@@ -132,6 +136,8 @@ pub struct Config {
     pub machine: MachineConfig,
     /// Conversations.
     pub conversation: ConversationConfig,
+    /// The router (empty), with the command options.
+    pub router: Router<u32>,
     /// The handler timeout (ms), for the driver's own bookkeeping.
     pub handler_timeout_ms: Option<u64>,
     /// Requests go to the in-package simulator (never true in a build without one).
@@ -166,6 +172,7 @@ impl BotOptions {
         dispatch.handler_timeout_ms =
             handler_timeout_ms.map(|ms| ms.saturating_add(HANDLER_TIMEOUT_BACKSTOP_MS));
         let conversation = conversation_config(self.conversation.unwrap_or_default())?;
+        let router = router_from(self.router.unwrap_or_default())?;
         let simulator = self.simulator;
         if simulator && !simulator::AVAILABLE {
             return Err(simulator::MISSING.into());
@@ -343,6 +350,7 @@ impl BotOptions {
         Ok(Config {
             machine,
             conversation,
+            router,
             handler_timeout_ms,
             simulator,
             update_intake,

@@ -166,3 +166,34 @@ test('an update the package cannot decode reaches bot.catch naming its id, and i
     assert.equal(second.reason, 'unknown_kind');
   });
 });
+
+test('router options: command prefixes, argument separator, case', async () => {
+  const router = { prefixes: ['!'], separator: ',', ignoreCase: true };
+  await withBot({ intake: 'none', botInfo: BOT_INFO, router }, async ({ bot, sim }) => {
+    const commands = [];
+    bot.command('add', (ctx) => {
+      commands.push(ctx.command);
+      return ctx.reply(`added ${ctx.command.args.join('|')}`);
+    });
+    const seen = [];
+    bot.on('message', (ctx) => {
+      seen.push({ update: ctx.update, again: ctx.event.payload, json: JSON.parse(JSON.stringify(ctx.event)) });
+      return ctx.reply(`not a command: ${ctx.text}`);
+    });
+    const first = await messageUpdate(sim, '/add x');
+    await bot.handleUpdate(first);
+    // The update reaches the handler as it was handed in (read when first asked for, once).
+    assert.deepEqual(seen[0].update, first);
+    assert.equal(seen[0].again, seen[0].update);
+    assert.deepEqual(seen[0].json.payload, first);
+    await bot.handleUpdate(await messageUpdate(sim, '!ADD a,,b'));
+    assert.deepEqual(await said(sim), ['not a command: /add x', 'added a||b']);
+    assert.equal(commands.length, 1);
+    assert.equal(commands[0].name, 'add', 'as the route spells it');
+    assert.equal(commands[0].prefix, '!');
+    assert.deepEqual(commands[0].args, ['a', '', 'b']);
+  });
+  for (const bad of [{ prefixes: [''] }, { prefix: '!' }, { ignoreCase: 'yes' }]) {
+    assert.throws(() => new Bot({ platform: 'telegram', token: TOKEN, router: bad }), InvalidOptionsError);
+  }
+});

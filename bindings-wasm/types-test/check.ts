@@ -345,7 +345,20 @@ const wrongTransport: TelegramBotOptions = {
   transport: async () => ({ body: "{}" }),
 };
 
+// How commands are read.
+const bangCommands: TelegramBotOptions = {
+  platform: "telegram",
+  token: "123:abc",
+  router: { prefixes: ["!", "/"], separator: ",", ignoreCase: true },
+};
+const wrongRouter: TelegramBotOptions = {
+  platform: "telegram",
+  token: "123:abc",
+  // @ts-expect-error prefixes are a list
+  router: { prefixes: "!" },
+};
+
 void telegramBot;
 void trueconfBot;
-void [fromMemory, throughFetch, wrongTransport];
+void [fromMemory, throughFetch, wrongTransport, bangCommands, wrongRouter];
 void describeAny;

@@ -214,4 +214,10 @@ fn the_payload_converts_to_the_update_as_json() {
         event.to_json()
     );
     assert_eq!(event.text.as_deref(), Some("hi"));
+    // The same in two parts: the head, and the update as it arrived.
+    assert_eq!(event.payload_text(), Some(text));
+    let mut joined = serde_json::from_str::<Value>(&event.head_json_text()).unwrap();
+    assert!(joined.get("payload").is_none());
+    joined["payload"] = serde_json::from_str(text).unwrap();
+    assert_eq!(joined, event.to_json());
 }

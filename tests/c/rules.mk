@@ -2,7 +2,8 @@
 #
 #   make c-test       support library, Telegram (pull and callback mode) and TrueConf scenarios
 #                     against botwire-sim, and the abuse suite, under ASan and UBSan
-#   make c-valgrind   the same programs without sanitizers under valgrind (no error, no leak)
+#   make c-valgrind   the same programs without sanitizers under valgrind (no error, no leak),
+#                     and the benchmark driver's instruction count (callgrind) on a small corpus
 #   make c-examples   the example bots (C with libcurl, C++17, TrueConf in C) against botwire-sim
 #   make c-bench      cost per update through the C boundary against the same scenario in Rust
 #
@@ -35,6 +36,16 @@ define build_c_tests
 	done
 endef
 
+# The C side of the benchmark, built with the flags in $(1) into $(2)/abi_bench, and a small
+# corpus for it in $$corpus (for the driver's check runs).
+define build_bench_check
+	corpus="$$dir/c-tests/bench-corpus-300"; \
+	[ -f "$$corpus/updates.json" ] || python3 bench/telegram_corpus.py -n 300 --seed 7 \
+		--out "$$corpus" --spec core/spec/telegram/api.json >/dev/null; \
+	$(CC) $(1) tests/c/abi_bench.c tests/c/support/util.c "$$dir/debug/libbotwire.a" $(C_LIBS) \
+		-o "$(2)/abi_bench"
+endef
+
 c-test:
 	$(call heading,"C scenarios and abuse suite under ASan and UBSan")
 	missing=$$(sed -n 's/^\(botwire_result\|void\|const char \*\) *\(botwire_[a-z_0-9]*\)(.*/\2/p' \
@@ -52,11 +63,7 @@ c-test:
 			timeout $(C_TEST_TIMEOUT) "$$out/$$p"; \
 	done; \
 	printf -- '--- abi_bench: both sides of the C ABI benchmark play the same scenario\n'; \
-	corpus="$$dir/c-tests/bench-corpus-300"; \
-	[ -f "$$corpus/updates.json" ] || python3 bench/telegram_corpus.py -n 300 --seed 7 \
-		--out "$$corpus" --spec core/spec/telegram/api.json >/dev/null; \
-	$(CC) $(C_TEST_FLAGS) tests/c/abi_bench.c tests/c/support/util.c \
-		"$$dir/debug/libbotwire.a" $(C_LIBS) -o "$$out/abi_bench"; \
+	$(call build_bench_check,$(C_TEST_FLAGS),$$out); \
 	UBSAN_OPTIONS=print_stacktrace=1 timeout $(C_TEST_TIMEOUT) python3 bench/c_abi.py \
 		"$$dir/debug/examples/abi_bench" "$$out/abi_bench" "$$corpus" "$$out/abi_bench.json" \
 		--rounds 1 --runs 1
@@ -64,13 +71,19 @@ c-test:
 c-valgrind:
 	$(call heading,"C scenarios and abuse suite under valgrind")
 	$(CARGO) build -q -p botwire-c -p botwire-sim
+	$(CARGO) build -q -p botwire-c --example abi_bench
 	dir="$(TARGET_DIR)"; out="$$dir/c-tests/plain"; mkdir -p "$$out"; \
 	$(call build_c_tests,$(C_PLAIN_FLAGS),$$out); \
 	for p in $(C_TEST_PROGRAMS); do \
 		printf -- '--- %s\n' "$$p"; \
 		BOTWIRE_SIM="$$dir/debug/botwire-sim" \
 			timeout $$(( $(C_TEST_TIMEOUT) * 3 )) valgrind -q $(VALGRIND_FLAGS) "$$out/$$p"; \
-	done
+	done; \
+	printf -- '--- abi_bench: the benchmark driver counts instructions with callgrind\n'; \
+	$(call build_bench_check,$(C_PLAIN_FLAGS),$$out); \
+	timeout $$(( $(C_TEST_TIMEOUT) * 3 )) python3 bench/c_abi.py \
+		"$$dir/debug/examples/abi_bench" "$$out/abi_bench" "$$corpus" "$$out/abi_bench.json" \
+		--rounds 1 --runs 1 --callgrind "$$corpus"
 
 # Each example runs against a fresh simulator, driven by tests/c/example_driver.c: users write,
 # the bot answers, the driver checks the transcript and that the bot stops by itself.
@@ -106,5 +119,10 @@ c-bench:
 	$(CC) -std=c99 -Wall -Wextra -Wpedantic -Werror -O2 -Iinclude -Itests/c \
 		tests/c/abi_bench.c tests/c/support/util.c "$$dir/release/libbotwire.a" $(C_LIBS) \
 		-o "$$dir/c-tests/abi_bench"; \
+	small="target/bench-corpus-2000"; \
+	if [ ! -f "$$small/updates.json" ]; then \
+		python3 bench/telegram_corpus.py -n 2000 --seed 42 --out "$$small" \
+			--spec core/spec/telegram/api.json >/dev/null; \
+	fi; \
 	python3 bench/c_abi.py "$$dir/release/examples/abi_bench" "$$dir/c-tests/abi_bench" \
-		"$$corpus" target/c_abi_bench.json
+		"$$corpus" target/c_abi_bench.json --callgrind "$$small"

@@ -81,6 +81,41 @@ fn a_command_handler_replies_and_completes_in_pull_mode() {
 }
 
 #[test]
+fn router_options_set_how_commands_are_read() {
+    let options =
+        telegram_options(r#","router":{"prefixes":["!"],"separator":",","ignoreCase":true}"#);
+    let mut host = PullHost::new(&options, Sim::telegram());
+    let recorder = Recorder::new(Behaviour::ReplyAndComplete, &host.clock);
+    on_command(host.bot, "start", &recorder);
+    start(host.bot, 0);
+    for text in ["/start x", "!START a,,b"] {
+        host.sim
+            .telegram_sim()
+            .user_sends_text(0, TG_USER, TG_USER, text)
+            .unwrap();
+    }
+    host.run_until(|h| sent_texts(&mut h.sim).len() == 1);
+    // `/start` is no command with the prefix `!`; `!START` is one, its case ignored.
+    let handled = recorder.handled.borrow();
+    assert_eq!(handled.len(), 1);
+    assert_eq!(handled[0].command.as_deref(), Some("start"));
+    assert_eq!(handled[0].args, ["a", "", "b"]);
+
+    for (bad, says) in [
+        (r#","router":{"prefixes":[""]}"#, "options.router.prefixes"),
+        (r#","router":{"ignorecase":true}"#, "ignorecase"),
+    ] {
+        let options = telegram_options(bad);
+        let (p, l) = s(&options);
+        let mut bot = ptr::null_mut();
+        // SAFETY: valid options text and out-parameter.
+        let r = unsafe { botwire_bot_new(p, l, &mut bot) };
+        assert_eq!(r, botwire_result::InvalidOptions);
+        assert!(last_error().contains(says), "{}", last_error());
+    }
+}
+
+#[test]
 fn unrouted_events_come_out_and_ids_are_checked() {
     let mut host = PullHost::new(&telegram_options(""), Sim::telegram());
     start(host.bot, 0);

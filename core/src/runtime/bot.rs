@@ -725,7 +725,10 @@ impl<F: UpdateForm> TelegramBot<F> {
             client::Event::Update(_) | client::Event::JsonUpdate(_) => {
                 let event = match e {
                     client::Event::JsonUpdate(update) => event_from_json(*update),
-                    client::Event::Update(update) => event_from_update(update),
+                    // The `Json` form's client never hands out a typed update; the guard
+                    // keeps the typed translation (and, through it, the typed model's
+                    // serialisers: see `Payload::to_json`) out of programs using only that form.
+                    client::Event::Update(update) if !F::KEEPS_JSON => event_from_update(update),
                     _ => return,
                 };
                 if let Err(err) = self.dispatcher.submit(now, event) {

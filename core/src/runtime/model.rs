@@ -279,6 +279,21 @@ pub enum Payload {
     Json(Box<serde_json::Value>),
 }
 
+/// How [`Payload::to_json`] writes a typed Telegram update. Set by
+/// [`event_from_update`](super::telegram::event_from_update), through which every typed update
+/// becomes an event, rather than named in `to_json` itself: a program that never builds a
+/// typed update (a bot on [`Json`](crate::telegram::client::Json) updates) then does not link
+/// the typed Bot API model's serialisers.
+static TYPED_UPDATE_JSON: std::sync::OnceLock<
+    fn(&crate::telegram::types::Update) -> serde_json::Value,
+> = std::sync::OnceLock::new();
+
+/// Lets [`Payload::to_json`] write typed Telegram updates (see [`TYPED_UPDATE_JSON`]).
+pub(crate) fn link_typed_update_json() {
+    TYPED_UPDATE_JSON
+        .get_or_init(|| |update| serde_json::to_value(update).unwrap_or(serde_json::Value::Null));
+}
+
 /// A TrueConf server event as the runtime keeps it: typed, and as received.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrueConfPayload {
@@ -322,9 +337,16 @@ impl Payload {
     }
 
     /// The payload as JSON (a TrueConf event as `{"method": …, "payload": …}`).
+    ///
+    /// A typed Telegram update is written by the serialiser that
+    /// [`event_from_update`](super::telegram::event_from_update) makes available: one built by
+    /// hand, in a program that never calls it, is written as `null`.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
-            Payload::Telegram(u) => serde_json::to_value(u).unwrap_or(serde_json::Value::Null),
+            Payload::Telegram(u) => match TYPED_UPDATE_JSON.get() {
+                Some(to_json) => to_json(u),
+                None => serde_json::Value::Null,
+            },
             Payload::TelegramJson(u) => {
                 serde_json::from_str(u.update.json()).unwrap_or(serde_json::Value::Null)
             }
@@ -410,6 +432,21 @@ impl Event {
         text.push_str(update.update.json());
         text.push('}');
         text
+    }
+
+    /// Every field but the payload, as JSON text: with [`payload_text`](Self::payload_text),
+    /// what [`to_json_text`](Self::to_json_text) holds, in two parts.
+    pub fn head_json_text(&self) -> String {
+        serde_json::to_string(&self.head()).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// The payload as the JSON text it is kept as (a Telegram update kept as JSON); `None`
+    /// for a payload kept in another form.
+    pub fn payload_text(&self) -> Option<&str> {
+        match &self.payload {
+            Payload::TelegramJson(update) => Some(update.update.json()),
+            _ => None,
+        }
     }
 
     /// Every field but the payload, borrowed for serialising.
