@@ -1256,7 +1256,9 @@ botwire_result botwire_bot_conversations_restore(struct botwire_bot *bot,
  * "username":"...","password":"..."}`; see the library's documentation for every key:
  * apiRoot, intake, polling, webhook, callTimeoutMs, port, https, clientId, accessToken,
  * keepAliveMs, receiveUnread, requestTimeoutMs, reconnect settings, answerCommands,
- * dispatch, flood, ack, actionAttempts, actionRetryDelayMs, conversation, seed). Nothing
+ * dispatch, flood, ack, actionAttempts, actionRetryDelayMs, conversation, router, seed).
+ * `router` sets how command routes read commands: `{"prefixes":["/","!"],"separator":"_",
+ * "ignoreCase":true}` (defaults: `/`, runs of whitespace, case matters). Nothing
  * happens until [`botwire_bot_start`]. The bot starts in pull mode; see
  * [`botwire_bot_set_callbacks`].
  *
