@@ -71,8 +71,7 @@ use std::ffi::c_char;
 use std::panic::{self, AssertUnwindSafe};
 
 /// The system allocator, named: in a static or shared library, Rust's allocations otherwise go
-/// through a default-allocator shim before they reach `malloc`, a call each. (A Rust program
-/// linking this crate as a Rust library gets it too; it is the default allocator anyway.)
+/// through a default-allocator shim before they reach `malloc`, a call each.
 #[global_allocator]
 static ALLOCATOR: std::alloc::System = std::alloc::System;
 
