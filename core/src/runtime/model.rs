@@ -422,14 +422,14 @@ impl Event {
     /// [`to_json`](Self::to_json) as JSON text; a payload kept as text (a Telegram update
     /// kept as JSON) is copied into it as it is, without being parsed.
     pub fn to_json_text(&self) -> String {
-        let Payload::TelegramJson(update) = &self.payload else {
+        let Some(payload) = self.payload_text() else {
             return self.to_json().to_string();
         };
         // The head is a non-empty object: its text ends with `}`.
-        let mut text = serde_json::to_string(&self.head()).unwrap_or_else(|_| "{}".into());
+        let mut text = self.head_json_text();
         text.pop();
         text.push_str(",\"payload\":");
-        text.push_str(update.update.json());
+        text.push_str(payload);
         text.push('}');
         text
     }
