@@ -441,6 +441,12 @@ export interface Notice {
   [field: string]: unknown;
 }
 
+/** What `webhookHandler` uses of a fetch handler's third argument (a Cloudflare Worker's
+ * `ExecutionContext`). */
+export interface WaitUntilContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
 /** Minimal shapes of Node's http request and response (no dependency on Node's types). */
 export interface NodeRequestLike {
   method?: string;
@@ -492,8 +498,12 @@ export declare class Bot<P extends Platform = Platform> {
    * Rejects with UndecodableUpdateError (no readable `update_id`), StoppedError,
    * InvalidCallError (polling intake, TrueConf, a full dispatch queue). */
   handleUpdate(update: object | string | Uint8Array): Promise<void>;
-  /** Telegram webhooks for fetch-handler runtimes. */
-  webhookHandler(): (request: Request) => Promise<Response>;
+  /** Telegram webhooks for fetch-handler runtimes (`Deno.serve(bot.webhookHandler())`,
+   * `export default { fetch: bot.webhookHandler() }` in a Cloudflare Worker). Answers once
+   * the update is accepted; given a context with `waitUntil` (a Worker's third argument), it
+   * hands that the promise of the update's handling, so the runtime keeps running until the
+   * handlers and the calls they awaited settled. */
+  webhookHandler(): (request: Request, env?: unknown, ctx?: WaitUntilContext) => Promise<Response>;
   /** Telegram webhooks for Node's http server. */
   nodeHandler(opts?: { maxBodyBytes?: number }): (req: NodeRequestLike, res: NodeResponseLike) => void;
 }

@@ -503,6 +503,11 @@ export class Bot {
       throw infoOf(thrown);
     }
     if (key === null || key === undefined) return undefined;
+    return this._waitSettled(key);
+  }
+
+  /** Resolves once event `key` (handed in by handleUpdate or the webhook) settled. */
+  _waitSettled(key) {
     return new Promise((resolve, reject) => {
       const waiting = this._updates.get(key);
       const waiter = { resolve, reject };
@@ -521,16 +526,24 @@ export class Bot {
     }
   }
 
-  /** A fetch-style handler for Telegram webhooks: `(request: Request) => Promise<Response>`
-   * (Deno, Bun, Node with fetch types). Needs `intake: 'webhook'`; the
-   * secret token of `options.webhook.secretToken` is checked. */
+  /** A fetch-style handler for Telegram webhooks: `(request: Request, env?, ctx?) =>
+   * Promise<Response>` (Deno, Bun, Node with fetch types, Cloudflare Workers). Needs
+   * `intake: 'webhook'`; the secret token of `options.webhook.secretToken` is checked. The
+   * response goes back once the update is accepted; where the runtime's third argument has
+   * `waitUntil` (a Workers `ExecutionContext`), the runtime is also told to keep running until
+   * the update's handlers (and the calls they awaited) settled. */
   webhookHandler() {
-    return async (request) => {
+    return async (request, _env, ctx) => {
       try {
         if (request.method !== 'POST') return new Response('method not allowed', { status: 405 });
         await this.start();
         const body = new Uint8Array(await request.arrayBuffer());
-        const reply = this._core.handleWebhook(JSON.stringify([...request.headers]), body);
+        const keepAlive = typeof ctx?.waitUntil === 'function';
+        const reply = this._core.handleWebhook(JSON.stringify([...request.headers]), body, keepAlive);
+        if (keepAlive && reply.key !== null && reply.key !== undefined) {
+          // Handler failures already went to bot.catch; waitUntil only needs the moment.
+          ctx.waitUntil(this._waitSettled(reply.key).catch(() => {}));
+        }
         return new Response(reply.body, {
           status: reply.status,
           headers: { 'content-type': 'text/plain; charset=utf-8' },
@@ -572,7 +585,7 @@ export class Bot {
               headers.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
             }
             const body = new Uint8Array(Buffer.concat(chunks));
-            const reply = this._core.handleWebhook(JSON.stringify(headers), body);
+            const reply = this._core.handleWebhook(JSON.stringify(headers), body, false);
             answer(reply.status, reply.body);
           })
           .catch((error) => {

@@ -1,19 +1,8 @@
-// What the package needs from its host: the WebAssembly module, loaded once when the package
-// is imported, and a WebSocket class (browsers and Deno have one; Node 20 gets it from `ws`).
-
-import init, { initSync } from '../pkg/botwire_wasm.js';
+// What the package needs from its host besides the WebAssembly module (which the entry loads:
+// `js/load.js`, or `js/load-workerd.js` in Cloudflare's runtime): a WebSocket class (browsers,
+// Deno and workerd have one; Node 20 gets it from `ws`).
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-const wasmUrl = new URL('../pkg/botwire_wasm_bg.wasm', import.meta.url);
-
-if (isNode && wasmUrl.protocol === 'file:') {
-  const { readFileSync } = await import('node:fs');
-  initSync({ module: readFileSync(wasmUrl) });
-} else {
-  // The glue fetches the module beside itself, so a page whose import map swaps the glue for
-  // another build's (the web demo loads the one with the simulators) gets that build's module.
-  await init();
-}
 
 let NodeWebSocket;
 if (typeof globalThis.WebSocket === 'undefined' && isNode) {

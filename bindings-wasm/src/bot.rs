@@ -269,6 +269,16 @@ fn arm_timer(core: &Shared) {
     c.timer = Some((at, handle));
 }
 
+/// Starts waiting for accepted update `update_id`, handed in now (its settling during the pump
+/// that follows is noticed); whether it was waited for already (a repeated delivery of an update
+/// still being handled). [`WasmBot::wait_key`] ends this after the pump.
+fn begin_wait(c: &mut Core, update_id: i64) -> bool {
+    let was_waiting = !c.update_waiters.insert(update_id.to_string());
+    c.fresh_update = Some(update_id);
+    c.fresh_settled = false;
+    was_waiting
+}
+
 fn on_timer(core: &Shared) {
     let (expired, idle) = {
         let mut c = core.borrow_mut();
@@ -1233,31 +1243,71 @@ impl WasmBot {
     }
 
     /// Handles a Telegram webhook delivery: `headers` is JSON text (`[[name, value], ...]`);
-    /// returns `{ status, body }` to answer with.
+    /// returns `{ status, body, key }` to answer with. With `wait`, `key` is the event id to
+    /// wait for, as `handleUpdate` returns it (the `settled` callback names it once the
+    /// update's handling settled), or `null` when there is nothing to wait for (refused, a
+    /// repeated update, settled already).
     #[wasm_bindgen(js_name = handleWebhook)]
-    pub fn handle_webhook(&self, headers_json: &str, body: &[u8]) -> Result<JsValue, JsValue> {
+    pub fn handle_webhook(
+        &self,
+        headers_json: &str,
+        body: &[u8],
+        wait: bool,
+    ) -> Result<JsValue, JsValue> {
         let headers: Value =
             serde_json::from_str(headers_json).map_err(|e| js_error(e.to_string()))?;
         let headers = crate::session::headers_from_json(&headers).map_err(js_error)?;
-        let reply = {
+        let (reply, waiting) = {
             let mut c = self.core.borrow_mut();
+            let c = &mut *c;
             let now = c.now();
             if matches!(c.machine, Machine::Telegram(_)) && !c.http_webhook {
                 return Ok(to_js(&json!({
                     "status": 404,
                     "body": "webhook intake is not configured",
+                    "key": null,
                 })));
             }
-            match &mut c.machine {
-                Machine::Telegram(bot) => bot.handle_webhook(now, &headers, body),
+            let bot = match &mut c.machine {
+                Machine::Telegram(bot) => bot,
                 Machine::TrueConf(_) => return Err(js_error("TrueConf has no webhooks")),
+            };
+            if wait {
+                match bot.handle_webhook_update(now, &headers, body) {
+                    (reply, Some(update_id)) if reply.status == 200 => {
+                        (reply, Some((update_id, begin_wait(c, update_id))))
+                    }
+                    (reply, _) => (reply, None),
+                }
+            } else {
+                (bot.handle_webhook(now, &headers, body), None)
             }
         };
         pump(&self.core);
+        let key =
+            waiting.and_then(|(update_id, was_waiting)| self.wait_key(update_id, was_waiting));
         Ok(to_js(&json!({
             "status": reply.status,
             "body": String::from_utf8_lossy(&reply.body),
+            "key": key,
         })))
+    }
+
+    /// After the pump that followed handing in update `update_id` (see [`begin_wait`]): the
+    /// event id to wait for, or `None` when it settled already or repeats an update still being
+    /// handled (whose wait stays in place).
+    fn wait_key(&self, update_id: i64, was_waiting: bool) -> Option<String> {
+        let mut c = self.core.borrow_mut();
+        c.fresh_update = None;
+        let key = update_id.to_string();
+        if std::mem::take(&mut c.fresh_settled) {
+            if !was_waiting {
+                c.update_waiters.remove(&key);
+            }
+            None
+        } else {
+            Some(key)
+        }
     }
 
     /// Hands in one Telegram update (JSON bytes) without HTTP. Returns the event id to
@@ -1298,12 +1348,7 @@ impl WasmBot {
             };
             let (reply, update_id) = bot.handle_webhook_update(now, &headers, body);
             match (reply.status, update_id) {
-                (200, Some(update_id)) => {
-                    let was_waiting = !c.update_waiters.insert(update_id.to_string());
-                    c.fresh_update = Some(update_id);
-                    c.fresh_settled = false;
-                    (update_id, was_waiting)
-                }
+                (200, Some(update_id)) => (update_id, begin_wait(c, update_id)),
                 (503, _) if bot.is_stopped() || c.state != RunState::Running => {
                     return Err(refuse(
                         json!({"kind": "stopped", "message": "the bot is stopping"}),
@@ -1337,19 +1382,7 @@ impl WasmBot {
             }
         };
         pump(&self.core);
-        let mut c = self.core.borrow_mut();
-        c.fresh_update = None;
-        let key = update_id.to_string();
-        if std::mem::take(&mut c.fresh_settled) {
-            // Settled already, or a duplicate: a duplicate leaves the wait of the update it
-            // repeats in place (still being handled), and no wait of its own.
-            if !was_waiting {
-                c.update_waiters.remove(&key);
-            }
-            Ok(None)
-        } else {
-            Ok(Some(key))
-        }
+        Ok(self.wait_key(update_id, was_waiting))
     }
 
     /// The stored state of conversation `key` (`undefined` when it has none).

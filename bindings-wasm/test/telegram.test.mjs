@@ -301,10 +301,36 @@ test('webhooks: fetch handler with the secret token, and the Node http adapter',
       let t = await transcript(sim, { min: 1 });
       assert.equal(t[0].text, 'hook: via fetch');
 
+      // With a context that has waitUntil (a Worker's), it gets the promise of the update's
+      // handling: settled only once the reply went out.
+      const waits = [];
+      const workerCtx = { waitUntil: (promise) => waits.push(promise) };
+      const viaWorker = { ...update, update_id: update.update_id + 1, message: { ...update.message, text: 'via worker' } };
+      const viaWorkerRequest = () =>
+        handle(
+          new Request('http://bot.example/hook', {
+            method: 'POST',
+            headers: { 'x-telegram-bot-api-secret-token': 's3cret' },
+            body: JSON.stringify(viaWorker),
+          }),
+          {},
+          workerCtx,
+        );
+      const hooked = await viaWorkerRequest();
+      assert.equal(hooked.status, 200);
+      assert.equal(waits.length, 1);
+      await waits[0];
+      t = await control(sim, '/control/transcript?since=1&min=0&wait_ms=0');
+      assert.deepEqual(t.map((e) => e.text), ['hook: via worker']);
+      // A repeated delivery has nothing to wait for.
+      const again = await viaWorkerRequest();
+      assert.equal(again.status, 200);
+      assert.equal(waits.length, 1);
+
       const server = http.createServer(bot.nodeHandler());
       await new Promise((r) => server.listen(0, '127.0.0.1', r));
       try {
-        const second = { ...update, update_id: update.update_id + 1, message: { ...update.message, text: 'via node' } };
+        const second = { ...update, update_id: update.update_id + 2, message: { ...update.message, text: 'via node' } };
         const response = await fetch(`http://127.0.0.1:${server.address().port}/`, {
           method: 'POST',
           headers: { 'X-Telegram-Bot-Api-Secret-Token': 's3cret' },
@@ -312,8 +338,8 @@ test('webhooks: fetch handler with the secret token, and the Node http adapter',
           signal: AbortSignal.timeout(5000),
         });
         assert.equal(response.status, 200);
-        t = await transcript(sim, { min: 2 });
-        assert.equal(t[1].text, 'hook: via node');
+        t = await transcript(sim, { min: 3 });
+        assert.equal(t[2].text, 'hook: via node');
       } finally {
         await new Promise((r) => server.close(r));
       }

@@ -27,7 +27,7 @@ import type {
   TrueConfMethods,
   UndocumentedEnvelope,
 } from "../types/trueconf";
-import type { TelegramBotOptions, TransportRequest } from "../index";
+import type { Bot, TelegramBotOptions, TransportRequest, WaitUntilContext } from "../index";
 
 // Compile-time assertions.
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -358,7 +358,16 @@ const wrongRouter: TelegramBotOptions = {
   router: { prefixes: "!" },
 };
 
+// A Cloudflare Worker: the webhook handler is its fetch handler, given the ExecutionContext.
+declare const webhookBot: Bot;
+const worker = { fetch: webhookBot.webhookHandler() };
+const executionContext: WaitUntilContext = { waitUntil: (promise) => void promise.then(() => {}) };
+const answered: Promise<Response> = worker.fetch(new Request("https://bot.example/hook"), {}, executionContext);
+// @ts-expect-error waitUntil takes a promise
+worker.fetch(new Request("https://bot.example/hook"), {}, { waitUntil: (_: number) => {} });
+
 void telegramBot;
 void trueconfBot;
 void [fromMemory, throughFetch, wrongTransport, bangCommands, wrongRouter];
 void describeAny;
+void answered;

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::fmt;
 
+mod de;
+
 /// A chat platform botwire speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -220,7 +222,10 @@ pub struct User {
 }
 
 /// A message someone can reply to, edit or delete.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Written untagged (`{chat, id}` or `{platform, inline_id}`) and read back by which fields are
+/// there.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(untagged)]
 pub enum MessageKey {
     /// A message in a chat.
@@ -598,7 +603,9 @@ pub enum FileKind {
 }
 
 /// Something a bot does, translated into a platform request by the platform's adapter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// In JSON, an object with the kind in `"action"` (`{"action": "send", "chat": …, "text": …}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Action {

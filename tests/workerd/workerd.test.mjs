@@ -1,0 +1,184 @@
+// The npm package in Cloudflare's runtime: workerd (the `workerd` package from npm, the
+// runtime Wrangler and Cloudflare run) serves a webhook Worker built the way the package's
+// README shows (`export default { fetch: bot.webhookHandler() }`, the bot made at the module's
+// top level), on loopback. The Worker loads the package through its `workerd` export
+// condition (the entry that imports the WebAssembly module as a compiled module), and its bot
+// replies through the loopback Telegram simulator (botwire-sim). Checked: the entry the
+// condition names, the secret token, that replies go out after the response (through the
+// request's `waitUntil`), and that one bot serves several requests.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { control, packageDir, startSim, TOKEN, transcript, until } from '../../bindings-wasm/test/helpers.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const workerdBin = path.join(here, 'node_modules', '.bin', 'workerd');
+
+/** A free loopback port (closed again before workerd takes it). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Copies what the package ships (package.json `files`) into `dir`; returns the JS and wasm
+ * files, relative to `dir`. */
+async function copyPackage(dir) {
+  const manifest = JSON.parse(await readFile(path.join(packageDir, 'package.json'), 'utf8'));
+  const shipped = [];
+  for (const entry of manifest.files) {
+    const from = path.join(packageDir, entry);
+    await cp(from, path.join(dir, entry), { recursive: true });
+    if (entry.endsWith('/')) {
+      const { readdir } = await import('node:fs/promises');
+      for (const name of await readdir(from, { recursive: true })) shipped.push(path.posix.join(entry, name));
+    } else shipped.push(entry);
+  }
+  await writeFile(path.join(dir, 'package.json'), JSON.stringify(manifest));
+  return { manifest, modules: shipped.filter((f) => f.endsWith('.js') || f.endsWith('.wasm')) };
+}
+
+function workerScript(simUrl, entry) {
+  return `import { Bot, version } from './botwire/${entry}';
+
+const bot = new Bot({
+  platform: 'telegram',
+  token: ${JSON.stringify(TOKEN)},
+  apiRoot: ${JSON.stringify(simUrl)},
+  intake: 'webhook',
+  webhook: { secretToken: 's3cret' },
+  botInfo: { id: 1, is_bot: true, first_name: 'Worker', username: 'worker_bot' },
+});
+bot.on('message:text', async (ctx) => {
+  // Later than the response: the reply must still go out.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await ctx.reply('worker: ' + ctx.text);
+});
+bot.catch((error) => console.log('bot.catch:', error && error.message));
+const hook = bot.webhookHandler();
+
+export default {
+  fetch(request, env, ctx) {
+    if (new URL(request.url).pathname === '/version') return new Response(version);
+    return hook(request, env, ctx);
+  },
+};
+`;
+}
+
+function config(modules, port) {
+  const list = [
+    '    (name = "main.js", esModule = embed "main.js"),',
+    ...modules.map((m) =>
+      m.endsWith('.wasm')
+        ? `    (name = "botwire/${m}", wasm = embed "botwire/${m}"),`
+        : `    (name = "botwire/${m}", esModule = embed "botwire/${m}"),`,
+    ),
+  ];
+  return `using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .bot),
+    (name = "net", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+);
+
+const bot :Workerd.Worker = (
+  modules = [
+${list.join('\n')}
+  ],
+  compatibilityDate = "2025-09-01",
+  globalOutbound = "net",
+);
+`;
+}
+
+test('a webhook Worker on the package, in workerd, replies through the simulator', { timeout: 120000 }, async () => {
+  const sim = await startSim();
+  const dir = await mkdtemp(path.join(tmpdir(), 'botwire-workerd-'));
+  let workerd;
+  let output = '';
+  try {
+    await mkdir(path.join(dir, 'botwire'));
+    const { manifest, modules } = await copyPackage(path.join(dir, 'botwire'));
+    // The entry Wrangler picks (it resolves with the `workerd` condition first).
+    const entry = manifest.exports['.'].workerd;
+    assert.equal(entry, './worker.js');
+    assert.ok(modules.includes('worker.js') && modules.includes('pkg/botwire_wasm_bg.wasm'), modules.join(', '));
+    await writeFile(path.join(dir, 'main.js'), workerScript(sim.url, entry.slice(2)));
+    const port = await freePort();
+    await writeFile(path.join(dir, 'config.capnp'), config(modules, port));
+
+    workerd = spawn(workerdBin, ['serve', 'config.capnp', '--verbose'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    workerd.stdout.on('data', (d) => (output += d));
+    workerd.stderr.on('data', (d) => (output += d));
+    const base = `http://127.0.0.1:${port}`;
+    let version;
+    await until(
+      async () => {
+        if (workerd.exitCode !== null) throw new Error(`workerd exited with ${workerd.exitCode}:\n${output}`);
+        try {
+          const r = await fetch(`${base}/version`, { signal: AbortSignal.timeout(2000) });
+          version = await r.text();
+          return r.status === 200;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 30000, everyMs: 100, what: 'workerd to serve the Worker' },
+    );
+    assert.equal(version, manifest.version);
+
+    const deliver = (update, secret = 's3cret') =>
+      fetch(`${base}/hook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret },
+        body: JSON.stringify(update),
+        signal: AbortSignal.timeout(10000),
+      });
+    // The simulator keeps each update for a poller that never comes; it is delivered here.
+    await control(sim, '/control/message', { user_id: 42, text: 'first' });
+    await control(sim, '/control/message', { user_id: 43, text: 'second' });
+    const updates = await control(sim, '/control/updates');
+    assert.equal(updates.length, 2);
+
+    assert.equal((await deliver(updates[0], 'wrong')).status, 401, output);
+    const first = await deliver(updates[0]);
+    assert.equal(first.status, 200, output);
+    // The response came before the handler's reply (which waits 200 ms first).
+    const early = await control(sim, '/control/transcript?since=0&min=0&wait_ms=0');
+    assert.equal(early.length, 0, JSON.stringify(early));
+    let t = await transcript(sim, { min: 1, waitMs: 10000 });
+    assert.equal(t[0].text, 'worker: first', output);
+
+    // The same bot, in the next request.
+    assert.equal((await deliver(updates[1])).status, 200, output);
+    t = await transcript(sim, { min: 2, waitMs: 10000 });
+    assert.deepEqual(
+      t.map((e) => e.text),
+      ['worker: first', 'worker: second'],
+      output,
+    );
+    assert.doesNotMatch(output, /bot\.catch:|Uncaught|uncaught/, output);
+  } finally {
+    if (workerd && workerd.exitCode === null) {
+      workerd.kill('SIGKILL');
+      await new Promise((r) => workerd.once('exit', r));
+    }
+    await sim.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
