@@ -254,9 +254,11 @@ demo: npm-build
 	node web-demo/serve.mjs $(PORT)
 
 # The web demo in headless Chromium (/usr/bin/chromium, or CHROMIUM=path) driven by the pinned
-# playwright-core of web-demo/test/package.json; the screenshot goes to target/web-demo.png.
+# playwright-core of web-demo/test/package.json, in simulator mode and in token mode against
+# botwire-sim; the screenshot goes to target/web-demo.png.
 browser-test: npm-build
 	$(call heading,"web demo: browser test in headless Chromium")
 	cd web-demo/test && { [ -d node_modules/playwright-core ] || \
 		npm install --no-audit --no-fund --no-package-lock; }
-	cd web-demo && node --test test/browser.test.mjs
+	$(CARGO) build -q -p botwire-sim
+	cd web-demo && BOTWIRE_SIM="$(TARGET_DIR)/debug/botwire-sim" node --test test/browser.test.mjs

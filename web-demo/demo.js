@@ -1,8 +1,9 @@
 // The botwire web demo: an example Telegram bot, written with the npm package's API, running in
 // this page. By default it runs against the Telegram simulator compiled into the page's build of
 // the package (no token, no network); with a bot token it runs against api.telegram.org with
-// long polling, on the same build. That build is bindings-wasm/pkg-sim/ (the import map of
-// index.html loads it in place of pkg/): the published package leaves the simulators out.
+// long polling (or against another Bot API server, such as a local telegram-bot-api), on the
+// same build. That build is bindings-wasm/pkg-sim/ (the import map of index.html loads it in
+// place of pkg/): the published package leaves the simulators out.
 
 import { Bot, version } from 'botwire';
 
@@ -216,9 +217,9 @@ async function startSimulator() {
 // ---------------------------------------------------------------------------------------------
 // Token mode: Telegram users write to the bot; the page shows what it receives and sends.
 
-async function startReal(token) {
+async function startReal(token, apiRoot) {
   let bot;
-  bot = new Bot({ platform: 'telegram', token, conversation: conversation(() => bot) });
+  bot = new Bot({ platform: 'telegram', token, apiRoot, conversation: conversation(() => bot) });
   // Middleware runs before the routes: it shows the incoming event and what the handler sends.
   bot.use(async (ctx, next) => {
     const who = ctx.from?.username ? `@${ctx.from.username}` : (ctx.from?.first_name ?? '');
@@ -260,7 +261,7 @@ function press(button) {
   }
 }
 
-async function switchTo(mode, token) {
+async function switchTo(mode, token, apiRoot) {
   input.disabled = true;
   sendButton.disabled = true;
   if (current) {
@@ -284,11 +285,12 @@ async function switchTo(mode, token) {
       sendButton.disabled = false;
       input.focus();
     } else {
-      setState('starting', 'Connecting to api.telegram.org (this needs network)…');
-      current = await startReal(token);
+      const server = apiRoot ? new URL(apiRoot).host : 'api.telegram.org';
+      setState('starting', `Connecting to ${server} (this needs network)…`);
+      current = await startReal(token, apiRoot);
       setState(
         'ready',
-        `@${current.bot.botInfo.username} is running against api.telegram.org: ` +
+        `@${current.bot.botInfo.username} is running against ${server}: ` +
           'write to it from a Telegram app, its replies show here too.',
       );
     }
@@ -333,7 +335,13 @@ modeForm.addEventListener('submit', (event) => {
     $('#token').focus();
     return;
   }
-  switchTo('token', token);
+  const apiRoot = $('#api-root').value.trim();
+  if (apiRoot && !URL.canParse(apiRoot)) {
+    $('#api-root').focus();
+    setState('error', `Not a URL: ${apiRoot}`);
+    return;
+  }
+  switchTo('token', token, apiRoot || undefined);
 });
 
 $('#version').textContent = `botwire ${version} ·`;

@@ -1,11 +1,14 @@
 // The web demo in a real browser: serve.mjs serves the page and the npm package, headless
 // Chromium (the system's, driven by playwright-core) loads it, chats with the example bot on
 // the in-page Telegram simulator (the package's simulator build, bindings-wasm/pkg-sim/) and
-// checks every reply. A screenshot goes to target/web-demo.png.
+// checks every reply; then switches the page to its token mode against a Bot API server on
+// loopback (botwire-sim, as a local telegram-bot-api would be) and chats through that. A
+// screenshot goes to target/web-demo.png.
 //
 //   node --test test/browser.test.mjs          (from web-demo/, after `make npm-build`)
 //
-// CHROMIUM overrides the browser's path (default /usr/bin/chromium).
+// CHROMIUM overrides the browser's path (default /usr/bin/chromium); BOTWIRE_SIM names the
+// botwire-sim binary (default: Cargo's debug build).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { control, startSim, TOKEN, transcript } from '../../bindings-wasm/test/helpers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -205,6 +209,32 @@ test('the web demo chats with the example bot in headless Chromium', { timeout: 
   const png = await readFile(screenshot);
   assert.ok(png.length > 1000, `the screenshot has ${png.length} bytes`);
   assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+  // Token mode, against a Bot API server on loopback: the page long-polls it from its own
+  // origin (the server allows that, as api.telegram.org does) and replies through it.
+  // (Without its rate limits: a 429 the bot retries correctly still logs a console error.)
+  const sim = await startSim(['--no-rate-limits']);
+  t.after(() => sim.stop());
+  await page.check('input[name="mode"][value="token"]');
+  await page.fill('#token', TOKEN);
+  await page.fill('#api-root', sim.url);
+  await page.click('#connect');
+  await page.waitForFunction(
+    () =>
+      document.body.dataset.state !== 'starting' &&
+      /running against|did not start/.test(document.querySelector('#status').textContent),
+  );
+  const tokenStatus = await page.textContent('#status');
+  assert.match(tokenStatus, new RegExp(`is running against 127\\.0\\.0\\.1:${sim.port}`), problems.join('; '));
+  assert.deepEqual(await botTexts(), [], 'the simulator chat was cleared');
+  await control(sim, '/control/message', { user_id: 42, text: '/start' });
+  await control(sim, '/control/message', { user_id: 42, text: 'from a phone' });
+  const sent = await transcript(sim, { min: 2 });
+  assert.match(sent[0].text, /^Hi! I am an example bot running on botwire/);
+  assert.equal(sent[1].text, 'echo: from a phone');
+  assert.match((await waitForBot(2))[0], /^Hi! I am an example bot running on botwire/);
+  assert.equal((await botTexts())[1], 'echo: from a phone');
+  assert.deepEqual(await userTexts(), ['/start', 'from a phone']);
 
   assert.deepEqual(problems, [], 'no page errors, console errors or failed requests');
 });

@@ -39,6 +39,32 @@ fn build(status: u16, content_type: &'static str, body: Vec<u8>) -> Response<Bod
     response
 }
 
+/// The answer to a CORS preflight of a Bot API call: any origin, the methods and headers a
+/// Bot API client sends.
+pub(crate) fn preflight_response() -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    let headers = response.headers_mut();
+    headers.insert(
+        "access-control-allow-methods",
+        HeaderValue::from_static("GET, POST, OPTIONS"),
+    );
+    headers.insert(
+        "access-control-allow-headers",
+        HeaderValue::from_static("content-type"),
+    );
+    headers.insert("access-control-max-age", HeaderValue::from_static("600"));
+    allow_any_origin(&mut response);
+    response
+}
+
+/// Lets pages of any origin read `response`.
+pub(crate) fn allow_any_origin(response: &mut Response<Body>) {
+    response
+        .headers_mut()
+        .insert("access-control-allow-origin", HeaderValue::from_static("*"));
+}
+
 /// The simulator's answer as a hyper response.
 pub(crate) fn from_sim(answer: HttpResponse) -> Response<Body> {
     let mut response = Response::new(Full::new(Bytes::from(answer.body)));

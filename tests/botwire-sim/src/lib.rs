@@ -248,7 +248,14 @@ async fn handle(
             "botwire-sim: Telegram Bot API simulator\n",
         ));
     }
-    bot_api(shared, req).await
+    if req.method() == Method::OPTIONS {
+        // A browser's preflight before a cross-origin Bot API call (JSON body).
+        return Ok(http::preflight_response());
+    }
+    let mut response = bot_api(shared, req).await?;
+    // Pages call the Bot API from their own origin, as they can call api.telegram.org.
+    http::allow_any_origin(&mut response);
+    Ok(response)
 }
 
 /// Hands a Bot API request to the simulator and waits for its answer.
