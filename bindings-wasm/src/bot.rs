@@ -384,7 +384,7 @@ fn act_on(core: &Shared, out: BotOutput) {
                     ),
                     "attempts": dead.attempts,
                     "reason": dead.reason,
-                    "event": dead.event.to_json(),
+                    "event": dead.event.to_json_untyped(),
                 }),
             );
             settle_update(core, &dead.event.id);
@@ -738,7 +738,7 @@ fn dispatch(core: &Shared, id: DispatchId, event: Arc<Event>, attempt: u32) {
     // arrived in, which JavaScript parses only when the handler reads it.
     let (text, payload) = match event.payload_text() {
         Some(payload) => (event.head_json_text(), JsValue::from_str(payload)),
-        None => (event.to_json_text(), JsValue::UNDEFINED),
+        None => (event.to_json_untyped().to_string(), JsValue::UNDEFINED),
     };
     core.borrow_mut().running.insert(id.0, event);
     // The handler reports back through `complete` or `fail`; a callback that throws
@@ -830,7 +830,7 @@ fn undecodable_info(event: &Event) -> Option<Value> {
         "updateId": update.update.update_id,
         "updateKind": kind,
         "reason": reason,
-        "event": event.to_json(),
+        "event": event.to_json_untyped(),
     }))
 }
 

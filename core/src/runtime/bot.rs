@@ -559,7 +559,15 @@ impl<F: UpdateForm> TelegramBot<F> {
             pending: exported
                 .pending
                 .iter()
-                .map(|e| e.payload.to_json())
+                // A bot on JSON updates holds no typed update: it does not link their
+                // serialisers.
+                .map(|e| {
+                    if F::KEEPS_JSON {
+                        e.payload.to_json_untyped()
+                    } else {
+                        e.payload.to_json()
+                    }
+                })
                 .collect(),
             settled_above: exported.settled_above,
             actions: self.stored_actions(),

@@ -284,21 +284,6 @@ pub enum Payload {
     Json(Box<serde_json::Value>),
 }
 
-/// How [`Payload::to_json`] writes a typed Telegram update. Set by
-/// [`event_from_update`](super::telegram::event_from_update), through which every typed update
-/// becomes an event, rather than named in `to_json` itself: a program that never builds a
-/// typed update (a bot on [`Json`](crate::telegram::client::Json) updates) then does not link
-/// the typed Bot API model's serialisers.
-static TYPED_UPDATE_JSON: std::sync::OnceLock<
-    fn(&crate::telegram::types::Update) -> serde_json::Value,
-> = std::sync::OnceLock::new();
-
-/// Lets [`Payload::to_json`] write typed Telegram updates (see [`TYPED_UPDATE_JSON`]).
-pub(crate) fn link_typed_update_json() {
-    TYPED_UPDATE_JSON
-        .get_or_init(|| |update| serde_json::to_value(update).unwrap_or(serde_json::Value::Null));
-}
-
 /// A TrueConf server event as the runtime keeps it: typed, and as received.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrueConfPayload {
@@ -342,16 +327,21 @@ impl Payload {
     }
 
     /// The payload as JSON (a TrueConf event as `{"method": …, "payload": …}`).
-    ///
-    /// A typed Telegram update is written by the serialiser that
-    /// [`event_from_update`](super::telegram::event_from_update) makes available: one built by
-    /// hand, in a program that never calls it, is written as `null`.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
-            Payload::Telegram(u) => match TYPED_UPDATE_JSON.get() {
-                Some(to_json) => to_json(u),
-                None => serde_json::Value::Null,
-            },
+            Payload::Telegram(u) => serde_json::to_value(u).unwrap_or(serde_json::Value::Null),
+            other => other.to_json_untyped(),
+        }
+    }
+
+    /// [`to_json`](Self::to_json), for programs that never hold a typed Telegram update
+    /// ([`Payload::Telegram`]), which it writes as `null`. A program calling only this links
+    /// none of the typed Bot API model's serialisers: the runtime's Telegram bot on JSON
+    /// updates (`TelegramBot<Json>`) and its TrueConf bot use it, and so does the npm
+    /// package's WebAssembly module.
+    pub fn to_json_untyped(&self) -> serde_json::Value {
+        match self {
+            Payload::Telegram(_) => serde_json::Value::Null,
             Payload::TelegramJson(u) => {
                 serde_json::from_str(u.update.json()).unwrap_or(serde_json::Value::Null)
             }
@@ -421,6 +411,14 @@ impl Event {
     pub fn to_json(&self) -> serde_json::Value {
         let mut m = self.head_json();
         m.insert("payload".into(), self.payload.to_json());
+        serde_json::Value::Object(m)
+    }
+
+    /// [`to_json`](Self::to_json) with the payload written by
+    /// [`Payload::to_json_untyped`] (a typed Telegram update becomes `null`).
+    pub fn to_json_untyped(&self) -> serde_json::Value {
+        let mut m = self.head_json();
+        m.insert("payload".into(), self.payload.to_json_untyped());
         serde_json::Value::Object(m)
     }
 

@@ -128,7 +128,6 @@ impl Parts {
 ///
 /// See the [module documentation](self) for how every update kind maps.
 pub fn event_from_update(update: Box<Update>) -> Event {
-    super::model::link_typed_update_json();
     let parts = parts_of(&update.kind);
     let update_id = update.update_id;
     Event {

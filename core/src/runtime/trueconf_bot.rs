@@ -368,7 +368,8 @@ impl TrueConfBot {
         let mut pending: Vec<serde_json::Value> = exported
             .pending
             .iter()
-            .map(|e| e.payload.to_json())
+            // A TrueConf bot's events carry TrueConf payloads: nothing typed of Telegram.
+            .map(|e| e.payload.to_json_untyped())
             .collect();
         pending.extend(self.held.iter().cloned());
         TrueConfBotState {
@@ -629,13 +630,13 @@ impl TrueConfBot {
     fn on_server_event(&mut self, now: Timestamp, frame_id: u64, event: ServerEvent, raw: String) {
         let shared: Event = event_from_server(frame_id, event, raw);
         if self.stopping {
-            self.held.push(shared.payload.to_json());
+            self.held.push(shared.payload.to_json_untyped());
             return;
         }
         if let Err(err) = self.dispatcher.submit(now, shared) {
             // The queue is full: keep the event (it is exported with the state) and say so.
             if let Some(ev) = err.into_event() {
-                self.held.push(ev.payload.to_json());
+                self.held.push(ev.payload.to_json_untyped());
                 self.out
                     .push_back(BotOutput::TrueConf(SessionEvent::Notice {
                         message: format!("dispatch queue full; event {} held", ev.id),
