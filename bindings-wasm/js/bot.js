@@ -17,6 +17,21 @@ import {
 
 const utf8 = new TextEncoder();
 
+/** A buffer for UTF-8 handed to the engine, which copies it at once: one for all calls. */
+let scratch = new Uint8Array(16 * 1024);
+const SCRATCH_MAX = 1024 * 1024;
+
+/** `text` in UTF-8, in the shared buffer (valid until the next call) unless it is long. */
+function utf8Of(text) {
+  const most = text.length * 3;
+  if (most > scratch.length) {
+    if (most > SCRATCH_MAX) return utf8.encode(text);
+    scratch = new Uint8Array(Math.max(most, scratch.length * 2));
+  }
+  const { written } = utf8.encodeInto(text, scratch);
+  return scratch.subarray(0, written);
+}
+
 // Aliases of event kinds in the vocabulary of JS bot frameworks.
 const KIND_ALIASES = {
   callback_query: 'button_press',
@@ -180,25 +195,145 @@ function makeApi(bot) {
   });
 }
 
-/** A chat bot on Telegram or TrueConf. */
+/** Returns its argument from `new`, so that the fields of a class extending it go onto that
+ * object (private fields: invisible to keys, JSON and spreads). */
+class Stamp {
+  constructor(target) {
+    return target;
+  }
+}
+
+/** The text of an event's payload, parsed when first read. */
+class PayloadText extends Stamp {
+  #text;
+  #parsed;
+
+  constructor(event, text) {
+    super(event);
+    this.#text = text;
+  }
+
+  /** The payload of `event` (or of the first object on its prototype chain that has one). */
+  static read(event) {
+    for (let o = event; o !== null && typeof o === 'object'; o = Object.getPrototypeOf(o)) {
+      if (#text in o) {
+        if (o.#text !== undefined) {
+          o.#parsed = JSON.parse(o.#text);
+          o.#text = undefined;
+        }
+        return o.#parsed;
+      }
+    }
+    return undefined;
+  }
+}
+
+// One getter for every event: a getter of its own per event would cost a closure and, worse,
+// a hidden class of its own per event.
+const PAYLOAD = {
+  enumerable: true,
+  configurable: true,
+  get() {
+    return PayloadText.read(this);
+  },
+};
+
 /** Gives `event` a `payload` property that parses `text` when first read (most handlers never
  * look at the raw update). */
 function lazyPayload(event, text) {
-  let parsed;
-  let done = false;
-  Object.defineProperty(event, 'payload', {
-    enumerable: true,
-    configurable: true,
-    get() {
-      if (!done) {
-        parsed = JSON.parse(text);
-        done = true;
-      }
-      return parsed;
-    },
-  });
+  new PayloadText(event, text);
+  Object.defineProperty(event, 'payload', PAYLOAD);
 }
 
+/** The longest delay `setTimeout` takes (a longer one fires at once). */
+const MAX_TIMER_MS = 0x7fffffff;
+
+/** Timeouts (of requests and of handlers) on one host timer, armed no later than the earliest
+ * of them: a timeout is an entry, cheaper than a `setTimeout` and a `clearTimeout` of its own.
+ * While no timeout waits, the timer keeps no process alive: Node's is unref'd (and ref'd again
+ * when one waits), elsewhere it is cleared. */
+class Deadlines {
+  constructor() {
+    this._entries = new Set();
+    this._timer = undefined;
+    // When the armed timer fires (Infinity: none armed).
+    this._at = Infinity;
+    this._refed = false;
+  }
+
+  /** Calls `fire()` after `ms` unless `cancel(entry)` comes first; returns the entry. */
+  add(ms, fire) {
+    const entry = { at: performance.now() + ms, fire };
+    this._entries.add(entry);
+    if (entry.at < this._at) this._arm(entry.at);
+    else if (!this._refed) {
+      this._timer.ref();
+      this._refed = true;
+    }
+    return entry;
+  }
+
+  cancel(entry) {
+    if (!this._entries.delete(entry) || this._entries.size !== 0 || this._timer === undefined) return;
+    if (typeof this._timer.unref === 'function') {
+      // Left armed: the next timeout probably comes soon and takes it back with `ref()`.
+      this._timer.unref();
+      this._refed = false;
+    } else {
+      clearTimeout(this._timer);
+      this._timer = undefined;
+      this._at = Infinity;
+    }
+  }
+
+  _arm(at) {
+    if (this._timer !== undefined) clearTimeout(this._timer);
+    this._at = at;
+    const delay = Math.min(Math.max(1, Math.ceil(at - performance.now())), MAX_TIMER_MS);
+    this._timer = setTimeout(() => this._fire(), delay);
+    this._refed = true;
+  }
+
+  _fire() {
+    this._timer = undefined;
+    this._at = Infinity;
+    this._refed = false;
+    const now = performance.now();
+    const due = [];
+    let next = Infinity;
+    for (const entry of this._entries) {
+      if (entry.at <= now) due.push(entry);
+      else if (entry.at < next) next = entry.at;
+    }
+    for (const entry of due) this._entries.delete(entry);
+    if (next !== Infinity) this._arm(next);
+    for (const entry of due) {
+      try {
+        entry.fire();
+      } catch (error) {
+        // As from a timer of its own: uncaught, and the other timeouts still fire.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}
+
+/** The headers of the latest request (JSON text of `[[name, value], ...]`) and their entries:
+ * most requests have the same. */
+let lastHeadersJson;
+let lastHeaders;
+
+function headersOf(json) {
+  if (json !== lastHeadersJson) {
+    lastHeaders = JSON.parse(json);
+    lastHeadersJson = json;
+  }
+  return Object.fromEntries(lastHeaders);
+}
+
+/** A chat bot on Telegram or TrueConf. */
 export class Bot {
   /**
    * `new Bot({ platform: 'telegram', token, apiRoot? })`, `new Bot({ platform: 'telegram',
@@ -271,17 +406,21 @@ export class Bot {
     this._early = new Map();
     this._updates = new Map();
     this._handlerTimeoutMs = this._core.handlerTimeoutMs;
+    this._deadlines = new Deadlines();
+    // The text of the `handleUpdate` call under way (see `_handOver`).
+    this._freshText = undefined;
     if (transport) {
       this._transport = transport;
       this._requests = new Map();
       this._core.setTransport(
-        (id, head, body) => this._send(id, head, body),
+        (id, method, url, headers, timeoutMs, body) => this._send(id, method, url, headers, timeoutMs, body),
         (id) => this._requests.get(id)?.abort(),
       );
     }
     if (botInfo) this._core.setBotUsername(botInfo.username);
     this._core.setCallbacks(
-      (id, event, match, payload) => this._dispatch(id, event, match, payload),
+      (id, event, payload, handler, attempt, conversationKey, matchKind, matchText, payloadKept) =>
+        this._dispatch(id, event, payload, handler, attempt, conversationKey, matchKind, matchText, payloadKept),
       (info) => this._report(errorFromInfo(info)),
       (info) => this._noticed(info),
       (key, state) => this._idle(key, state),
@@ -476,33 +615,50 @@ export class Bot {
     return this._track(this._handleUpdate(update));
   }
 
-  async _handleUpdate(update) {
-    if (this.platform !== 'telegram') {
-      throw new InvalidCallError('handleUpdate is for Telegram bots', { kind: 'invalid_call' });
-    }
-    if ((this._intake ?? 'polling') === 'polling') {
-      throw new InvalidCallError("handleUpdate needs intake 'webhook' or 'none' (not polling)", {
-        kind: 'invalid_call',
-      });
-    }
+  /** The promise of `handleUpdate` (not an async function: one promise and two turns less). */
+  _handleUpdate(update) {
     let body;
-    if (update instanceof Uint8Array) body = update;
-    else if (typeof update === 'string') body = utf8.encode(update);
-    else if (isPlainObject(update)) body = utf8.encode(JSON.stringify(update));
-    else {
-      throw new UndecodableUpdateError('handleUpdate takes an Update as an object, JSON text or bytes', {
-        kind: 'undecodable_update',
-      });
-    }
-    if (this._stopped) throw new StoppedError('the bot has stopped', { kind: 'stopped' });
-    if (!this._started) await this.start();
-    let key;
     try {
-      key = this._core.handleUpdate(body);
-    } catch (thrown) {
-      throw infoOf(thrown);
+      if (this.platform !== 'telegram') {
+        throw new InvalidCallError('handleUpdate is for Telegram bots', { kind: 'invalid_call' });
+      }
+      if ((this._intake ?? 'polling') === 'polling') {
+        throw new InvalidCallError("handleUpdate needs intake 'webhook' or 'none' (not polling)", {
+          kind: 'invalid_call',
+        });
+      }
+      // Text is encoded right before the engine takes it (into the shared buffer).
+      if (update instanceof Uint8Array || typeof update === 'string') body = update;
+      else if (isPlainObject(update)) body = JSON.stringify(update);
+      else {
+        throw new UndecodableUpdateError('handleUpdate takes an Update as an object, JSON text or bytes', {
+          kind: 'undecodable_update',
+        });
+      }
+      if (this._stopped) throw new StoppedError('the bot has stopped', { kind: 'stopped' });
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (key === null || key === undefined) return undefined;
+    if (!this._started) return this.start().then(() => this._handOver(body));
+    return this._handOver(body);
+  }
+
+  /** Hands an update (bytes, or text) to the engine; the promise of its handling. */
+  _handOver(body) {
+    let key;
+    // Text the engine gets back as it was (no lone surrogates) is kept here during the call:
+    // the handler that runs at once for it is not sent a copy (see `_dispatch`).
+    const kept = typeof body === 'string' && body.isWellFormed?.() === true;
+    const outer = this._freshText;
+    this._freshText = kept ? body : undefined;
+    try {
+      key = this._core.handleUpdate(typeof body === 'string' ? utf8Of(body) : body, kept);
+    } catch (thrown) {
+      return Promise.reject(infoOf(thrown));
+    } finally {
+      this._freshText = outer;
+    }
+    if (key === null || key === undefined) return Promise.resolve(undefined);
     return this._waitSettled(key);
   }
 
@@ -643,16 +799,18 @@ export class Bot {
   }
 
   /** Performs request `id` with `options.transport`: `{ method, url, headers, body,
-   * timeoutMs, signal }` in, `{ status, body }` (or a fetch `Response`) out. */
-  _send(id, headJson, body) {
-    const head = JSON.parse(headJson);
+   * timeoutMs, signal }` in, `{ status, body }` (or a fetch `Response`) out. The engine gives
+   * the headers as JSON text of `[[name, value], ...]`, `timeoutMs` as a number or
+   * `undefined`, and the body as a view of its memory, copied here. */
+  _send(id, method, url, headersJson, timeoutMs, bodyView) {
+    const body = bodyView.slice();
     let controller;
     const request = {
-      method: head.method,
-      url: head.url,
-      headers: Object.fromEntries(head.headers),
+      method,
+      url,
+      headers: headersOf(headersJson),
       body,
-      timeoutMs: head.timeoutMs ?? undefined,
+      timeoutMs,
       // Made on first use: most transports answer without ever looking at it.
       get signal() {
         controller ??= new AbortController();
@@ -664,7 +822,7 @@ export class Bot {
       if (entry.done) return;
       entry.done = true;
       this._requests.delete(id);
-      if (entry.timer !== undefined) clearTimeout(entry.timer);
+      if (entry.timer !== undefined) this._deadlines.cancel(entry.timer);
       report();
     };
     entry.abort = () =>
@@ -673,14 +831,12 @@ export class Bot {
         this._core.httpError(id, 'aborted');
       });
     this._requests.set(id, entry);
-    if (head.timeoutMs !== null && head.timeoutMs !== undefined) {
-      entry.timer = setTimeout(
-        () =>
-          finish(() => {
-            controller?.abort();
-            this._core.httpError(id, 'timeout');
-          }),
-        head.timeoutMs,
+    if (timeoutMs !== undefined) {
+      entry.timer = this._deadlines.add(timeoutMs, () =>
+        finish(() => {
+          controller?.abort();
+          this._core.httpError(id, 'timeout');
+        }),
       );
     }
     const failed = (error) => finish(() => this._core.httpError(id, error?.name === 'AbortError' ? 'aborted' : 'connect'));
@@ -691,20 +847,34 @@ export class Bot {
       failed(error);
       return;
     }
-    Promise.resolve(answer)
-      .then(async (response) => {
+    // Plain callbacks rather than an async function: one promise less per request.
+    const respond = (response) => {
+      try {
         if (!response || typeof response.status !== 'number') {
           throw new TypeError('a transport resolves with { status, body }');
         }
         let data = response.body;
-        if (typeof response.arrayBuffer === 'function') data = new Uint8Array(await response.arrayBuffer());
-        else if (typeof data === 'string') data = utf8.encode(data);
+        if (typeof response.arrayBuffer === 'function') {
+          Promise.resolve(response.arrayBuffer()).then((buffer) => {
+            try {
+              const bytes = new Uint8Array(buffer);
+              finish(() => this._core.httpResponse(id, response.status, bytes));
+            } catch (error) {
+              failed(error);
+            }
+          }, failed);
+          return;
+        }
+        if (typeof data === 'string') data = utf8Of(data);
         else if (data instanceof ArrayBuffer) data = new Uint8Array(data);
         else if (data === undefined || data === null) data = new Uint8Array(0);
         else if (!(data instanceof Uint8Array)) throw new TypeError('a response body is a string or bytes');
         finish(() => this._core.httpResponse(id, response.status, data));
-      })
-      .catch(failed);
+      } catch (error) {
+        failed(error);
+      }
+    };
+    Promise.resolve(answer).then(respond, failed);
   }
 
   _done(id, ok, json) {
@@ -759,16 +929,25 @@ export class Bot {
     return promise;
   }
 
-  /** Runs the middleware and the handler of dispatch `id` (event and match as JSON text;
-   * a payload kept as text, a Telegram update, comes apart from the event and is parsed when
-   * first read), then tells the engine: `complete(id)`, or `fail(id, reason)` when the handler
-   * threw or did not settle within the handler timeout. */
-  _dispatch(id, eventJson, matchJson, payloadText) {
+  /** Runs the middleware and the handler of dispatch `id`, then tells the engine:
+   * `complete(id)`, or `fail(id, reason)` when the handler threw or did not settle within the
+   * handler timeout. The event comes as JSON text; a payload kept as text, a Telegram update,
+   * comes apart from it and is parsed when first read. The match comes as arguments: the
+   * handler's index (`undefined`: no route matched), the attempt, the conversation key, and
+   * what the route extracted (`matchKind` 1: a command, `matchText` the JSON text of `{ name,
+   * prefix, username, args, rest }`; 2: regex captures, the JSON text of `{ groups, named }`;
+   * 3: the rest of callback data, as it is; 0: nothing). With `payloadKept`, the payload is
+   * the text of the `handleUpdate` call under way (`_freshText`). */
+  _dispatch(id, eventJson, payloadText, handlerIndex, attempt, conversationKey, matchKind, matchText, payloadKept) {
+    if (payloadKept) payloadText = this._freshText;
     const event = JSON.parse(eventJson);
     if (payloadText !== undefined) lazyPayload(event, payloadText);
-    const match = JSON.parse(matchJson);
+    const match = { attempt, conversationKey, command: undefined, captures: undefined, callbackRest: undefined };
+    if (matchKind === 1) match.command = JSON.parse(matchText);
+    else if (matchKind === 2) match.captures = JSON.parse(matchText);
+    else if (matchKind === 3) match.callbackRest = matchText;
     const ctx = new Context(this, event, match);
-    const handler = match.handler === null || match.handler === undefined ? undefined : this._handlers[match.handler];
+    const handler = handlerIndex === undefined ? undefined : this._handlers[handlerIndex];
     const chain = this._middleware;
     const run = (index) => {
       if (index < chain.length) return chain[index](ctx, () => run(index + 1));
@@ -792,7 +971,7 @@ export class Bot {
     const ms = this._handlerTimeoutMs;
     let timer;
     if (ms !== undefined && ms !== null) {
-      timer = setTimeout(() => {
+      timer = this._deadlines.add(ms, () => {
         timer = undefined;
         this._report(
           errorFromInfo({
@@ -803,16 +982,16 @@ export class Bot {
           }),
         );
         this._core.fail(id, `handler timed out after ${ms} ms`);
-      }, ms);
+      });
     }
     result.then(
       () => {
-        if (timer !== undefined) clearTimeout(timer);
+        if (timer !== undefined) this._deadlines.cancel(timer);
         else if (ms !== undefined && ms !== null) return;
         this._core.complete(id);
       },
       (error) => {
-        if (timer !== undefined) clearTimeout(timer);
+        if (timer !== undefined) this._deadlines.cancel(timer);
         else if (ms !== undefined && ms !== null) return;
         failed(error);
       },

@@ -2,14 +2,15 @@
 //! the conversations, and the I/O driver that serves them from the host's event loop.
 //!
 //! The driver follows the sans-IO contract with the host's primitives: after every input it
-//! drains the machine's outputs and arms one `setTimeout` at the earliest deadline (no
-//! polling). `Http` outputs become `fetch` calls (gloo-net) with an `AbortController`, so the
-//! long poll is aborted at `stop`; `WsOpen` opens a gloo-net WebSocket; `Dispatch` routes the
-//! event with the runtime's router and calls the JavaScript dispatcher, whose Promise is
-//! awaited (at most the handler timeout) before `complete` or `fail`. With the simulator
-//! (`simulator: true`, only in builds with the cargo feature `simulator`, see
-//! `simulator.rs`), requests go to an in-memory Telegram Bot API or TrueConf server
-//! instead of the network.
+//! drains the machine's outputs and keeps one `setTimeout` armed no later than the earliest
+//! deadline (no polling; the timer is set again only when the deadline comes earlier or it
+//! fired; while nothing waits it is cleared, or in Node unref'd). `Http` outputs become
+//! `fetch` calls (gloo-net) with an `AbortController`, so the long poll is aborted at `stop`;
+//! `WsOpen` opens a gloo-net WebSocket; `Dispatch` routes the event with the runtime's router
+//! and calls the JavaScript dispatcher, whose Promise is awaited (at most the handler
+//! timeout) before `complete` or `fail`. With the simulator (`simulator: true`, only in
+//! builds with the cargo feature `simulator`, see `simulator.rs`), requests go to an
+//! in-memory Telegram Bot API or TrueConf server instead of the network.
 //!
 //! Browsers cannot send WebSocket pings, so the TrueConf keep-alive is off unless asked for;
 //! when it is on, a ping is answered at once (the socket's own close event still reports a
@@ -56,6 +57,75 @@ extern "C" {
     fn performance_now() -> f64;
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     fn date_now() -> f64;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A Node timer (`Timeout`), which can stop and start again keeping the process alive.
+    type NodeTimeout;
+    #[wasm_bindgen(method, catch, js_name = ref)]
+    fn keep_alive(this: &NodeTimeout) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = unref)]
+    fn let_go(this: &NodeTimeout) -> Result<JsValue, JsValue>;
+}
+
+// The callbacks called on every event and every request, with typed arguments: numbers and
+// strings cross as they are, with no JavaScript value made for each of them.
+#[wasm_bindgen]
+extern "C" {
+    /// `dispatch` of [`Callbacks`].
+    type DispatchFn;
+    #[wasm_bindgen(method, catch, js_name = call)]
+    #[allow(clippy::too_many_arguments)]
+    fn call(
+        this: &DispatchFn,
+        this_arg: &JsValue,
+        id: f64,
+        event: &str,
+        payload: Option<&str>,
+        handler: Option<u32>,
+        attempt: u32,
+        conversation_key: Option<&str>,
+        match_kind: u32,
+        match_text: Option<&str>,
+        payload_kept: bool,
+    ) -> Result<JsValue, JsValue>;
+
+    /// `done` of [`Callbacks`].
+    type DoneFn;
+    #[wasm_bindgen(method, catch, js_name = call)]
+    fn call(
+        this: &DoneFn,
+        this_arg: &JsValue,
+        id: f64,
+        ok: bool,
+        text: &str,
+    ) -> Result<JsValue, JsValue>;
+
+    /// `settled` of [`Callbacks`].
+    type SettledFn;
+    #[wasm_bindgen(method, catch, js_name = call)]
+    fn call(
+        this: &SettledFn,
+        this_arg: &JsValue,
+        event_id: &str,
+        error: Option<&str>,
+    ) -> Result<JsValue, JsValue>;
+
+    /// `send` of the transport of [`Callbacks`].
+    type SendFn;
+    #[wasm_bindgen(method, catch, js_name = call)]
+    #[allow(clippy::too_many_arguments)]
+    fn call(
+        this: &SendFn,
+        this_arg: &JsValue,
+        id: f64,
+        method: &str,
+        url: &str,
+        headers: &str,
+        timeout_ms: Option<f64>,
+        body: &[u8],
+    ) -> Result<JsValue, JsValue>;
 }
 
 /// The longest delay `setTimeout` takes (a longer one fires at once).
@@ -130,8 +200,13 @@ enum RunState {
 
 #[derive(Default)]
 struct Callbacks {
-    /// `dispatch(id, eventJson, matchJson)`: runs the handler, which reports back with
-    /// `complete(id)` or `fail(id, reason)`.
+    /// `dispatch(id, eventJson, payloadText, handler, attempt, conversationKey, matchKind,
+    /// matchText, payloadKept)`: runs the handler, which reports back with `complete(id)` or
+    /// `fail(id, reason)`. The event is JSON text; a payload kept as text (a Telegram update)
+    /// comes apart from it (`undefined` otherwise), or, with `payloadKept`, is not sent at all:
+    /// it is the text of the `handleUpdate` call under way, which JavaScript holds. `handler`
+    /// is the matched route's handler (`undefined`: none); `matchKind` and `matchText` are what
+    /// the route extracted (see `MatchDetail::parts`).
     dispatch: Option<Function>,
     error: Option<Function>,
     notice: Option<Function>,
@@ -141,8 +216,9 @@ struct Callbacks {
     /// `settled(eventId, errorJson)`: the `handleUpdate` of an event settled (`errorJson`
     /// undefined) or was refused.
     settled: Option<Function>,
-    /// A JavaScript transport in place of `fetch`: `send(id, head, body)` and `abort(id)`;
-    /// answers come back through `httpResponse` / `httpError`.
+    /// A JavaScript transport in place of `fetch`: `send(id, method, url, headers, timeoutMs,
+    /// body)` (see `send_to_transport`) and `abort(id)`; answers come back through
+    /// `httpResponse` / `httpError`.
     http: Option<(Function, Function)>,
 }
 
@@ -169,12 +245,11 @@ struct Core {
     http_webhook: bool,
     /// Events `handleUpdate` waits for (JavaScript keeps the promises), by event id.
     update_waiters: HashSet<String>,
-    /// The update `handleUpdate` is handing in right now (to tell its duplicate notice).
-    fresh_update: Option<i64>,
-    /// The update handed in right now was a duplicate, or settled before `handleUpdate`
-    /// returned.
-    fresh_settled: bool,
-    timer: Option<(Timestamp, JsValue)>,
+    /// The update `handleUpdate` (or a webhook delivery waited for) is handing in right now.
+    fresh: Fresh,
+    /// The armed timer: its deadline, its handle, and whether it keeps the process alive (a
+    /// Node timer is unref'd while nothing waits, see `arm_timer`).
+    timer: Option<(Timestamp, JsValue, bool)>,
     timer_closure: Option<Closure<dyn FnMut()>>,
 }
 
@@ -191,7 +266,8 @@ impl Core {
     /// Takes the machine's outputs. With the simulator, requests are answered here, in a loop
     /// until neither side has anything left.
     fn drain(&mut self) -> Vec<BotOutput> {
-        let now = self.now();
+        // Only the simulator needs the time here.
+        let now = if self.sim.is_some() { self.now() } else { 0 };
         let mut outputs = Vec::new();
         loop {
             while let Some(out) = self.machine.poll_output() {
@@ -244,18 +320,39 @@ fn pump(core: &Shared) {
 
 fn arm_timer(core: &Shared) {
     let mut c = core.borrow_mut();
-    let deadline = c.next_deadline();
-    if let (Some(at), Some((armed, _))) = (deadline, &c.timer) {
-        if *armed == at {
+    let Some(at) = c.next_deadline() else {
+        // Nothing waits. A Node timer stays, unref'd so that it keeps no process alive: the
+        // next deadline probably comes soon and takes it back (cheaper than a new timer). Any
+        // other timer is cleared.
+        if let Some((_, handle, alive)) = &mut c.timer {
+            if !*alive {
+                return;
+            }
+            if handle.is_object() && handle.unchecked_ref::<NodeTimeout>().let_go().is_ok() {
+                *alive = false;
+                return;
+            }
+            clear_timeout(handle);
+            c.timer = None;
+        }
+        return;
+    };
+    if let Some((armed, handle, alive)) = &mut c.timer {
+        // A timer armed for this deadline or an earlier one stays: one that fires before the
+        // deadline finds nothing due, and the pump after it arms the timer again. (Most inputs
+        // move the deadline later; clearing and setting a timer for each would cost more.)
+        if *armed <= at {
+            if !*alive {
+                // Only a Node timer is ever left unref'd.
+                let _ = handle.unchecked_ref::<NodeTimeout>().keep_alive();
+                *alive = true;
+            }
             return;
         }
     }
-    if let Some((_, handle)) = c.timer.take() {
+    if let Some((_, handle, _)) = c.timer.take() {
         clear_timeout(&handle);
     }
-    let Some(at) = deadline else {
-        return;
-    };
     // One millisecond late rather than early: a timer that fires before the deadline does
     // nothing and must be armed again.
     let delay = at
@@ -266,17 +363,47 @@ fn arm_timer(core: &Shared) {
         Some(closure) => set_timeout(closure.as_ref().unchecked_ref(), delay as f64),
         None => return,
     };
-    c.timer = Some((at, handle));
+    c.timer = Some((at, handle, true));
 }
 
-/// Starts waiting for accepted update `update_id`, handed in now (its settling during the pump
-/// that follows is noticed); whether it was waited for already (a repeated delivery of an update
-/// still being handled). [`WasmBot::wait_key`] ends this after the pump.
-fn begin_wait(c: &mut Core, update_id: i64) -> bool {
+/// The update being handed in right now, by `handleUpdate` or a webhook delivery waited for.
+/// A handler that runs during that call may hand in another: the inner call saves this and
+/// puts it back ([`HandIn`]).
+#[derive(Default)]
+struct Fresh {
+    /// Its id (to tell its drop notice and its settling apart).
+    update: Option<i64>,
+    /// Its body when JavaScript keeps it as text (empty otherwise): an event whose payload is
+    /// this text goes to JavaScript without it.
+    body: Vec<u8>,
+    /// It was dropped (a repeat, or too old), or settled before the call returned.
+    settled: bool,
+}
+
+/// A hand-in in progress: [`begin_wait`] starts it, [`WasmBot::wait_key`] ends it.
+struct HandIn {
+    update_id: i64,
+    /// The update was waited for already (a repeated delivery of one still being handled).
+    was_waiting: bool,
+    /// The hand-in this one happens inside of, if any.
+    outer: Fresh,
+}
+
+/// Starts waiting for accepted update `update_id`, handed in now: its settling during the
+/// pump that follows is noticed. `kept_body`: the update's bytes when JavaScript keeps their
+/// text (see [`Fresh::body`]).
+fn begin_wait(c: &mut Core, update_id: i64, kept_body: Option<&[u8]>) -> HandIn {
     let was_waiting = !c.update_waiters.insert(update_id.to_string());
-    c.fresh_update = Some(update_id);
-    c.fresh_settled = false;
-    was_waiting
+    let fresh = Fresh {
+        update: Some(update_id),
+        body: kept_body.map(<[u8]>::to_vec).unwrap_or_default(),
+        settled: false,
+    };
+    HandIn {
+        update_id,
+        was_waiting,
+        outer: std::mem::replace(&mut c.fresh, fresh),
+    }
 }
 
 fn on_timer(core: &Shared) {
@@ -402,12 +529,8 @@ fn act_on(core: &Shared, out: BotOutput) {
                         action_failure_info(&failure, method.as_deref()).to_string(),
                     ),
                 };
-                let _ = done.call3(
-                    &JsValue::UNDEFINED,
-                    &(id.0 as f64).into(),
-                    &ok.into(),
-                    &text.into(),
-                );
+                let done: &DoneFn = done.unchecked_ref();
+                let _ = done.call(&JsValue::UNDEFINED, id.0 as f64, ok, &text);
             }
         }
         BotOutput::Notice(notice) => on_notice(core, notice),
@@ -429,15 +552,15 @@ fn act_on(core: &Shared, out: BotOutput) {
                     c.callbacks.settled.clone(),
                 )
             };
-            let stopped: JsValue = json!({
+            let stopped = json!({
                 "kind": "stopped",
                 "message": "the bot stopped before the update was handled",
             })
-            .to_string()
-            .into();
+            .to_string();
             if let Some(settled) = settled {
+                let settled: &SettledFn = settled.unchecked_ref();
                 for id in updates {
-                    let _ = settled.call2(&JsValue::UNDEFINED, &id.into(), &stopped);
+                    let _ = settled.call(&JsValue::UNDEFINED, &id, Some(&stopped));
                 }
             }
             fail_start(
@@ -454,16 +577,17 @@ fn act_on(core: &Shared, out: BotOutput) {
 
 fn on_notice(core: &Shared, notice: client::Event) {
     match &notice {
-        client::Event::Dropped {
-            update_id,
-            reason: client::DropReason::Duplicate,
-        } if core.borrow().fresh_update == Some(*update_id) => {
-            // A repeated `handleUpdate`: it was handled already (or is being handled); this
-            // call settles at once (`handle_update` tells JavaScript).
+        client::Event::Dropped { update_id, .. }
+            if core.borrow().fresh.update == Some(*update_id) =>
+        {
+            // The update being handed in is not handled: a repeat (handled already, or being
+            // handled), or older than what the bot has moved past (below the offset, or an id
+            // the reorderer gave up on). This call settles at once (`handle_update` tells
+            // JavaScript), with the notice saying why.
             {
                 let mut c = core.borrow_mut();
-                c.fresh_update = None;
-                c.fresh_settled = true;
+                c.fresh.update = None;
+                c.fresh.settled = true;
             }
             report_notice(core, &crate::json::event_to_json_untyped(&notice));
         }
@@ -519,22 +643,21 @@ fn on_session_event(core: &Shared, event: SessionEvent) {
 
 // ---- HTTP ----
 
-/// Hands a request to the JavaScript transport: `send(id, head, body)` with `head` the JSON
-/// text of `{ method, url, headers: [[name, value], ...], timeoutMs }` and `body` a
-/// `Uint8Array`; a transport that throws fails the request.
+/// Hands a request to the JavaScript transport: `send(id, method, url, headers, timeoutMs,
+/// body)` with `headers` the JSON text of `[[name, value], ...]`, `timeoutMs` a number or
+/// `undefined`, and `body` a `Uint8Array` that views the module's memory (valid only during
+/// the call: the callback copies it); a transport that throws fails the request.
 fn send_to_transport(core: &Shared, send: &Function, id: RequestId, request: &HttpRequest) {
-    let head = json!({
-        "method": request.method.as_str(),
-        "url": request.url,
-        "headers": request.headers,
-        "timeoutMs": request.timeout_ms,
-    });
-    let body = js_sys::Uint8Array::from(request.body.as_slice());
-    let sent = send.call3(
+    let headers = serde_json::to_string(&request.headers).unwrap_or_else(|_| "[]".into());
+    let send: &SendFn = send.unchecked_ref();
+    let sent = send.call(
         &JsValue::UNDEFINED,
-        &(id.0 as f64).into(),
-        &head.to_string().into(),
-        &body,
+        id.0 as f64,
+        request.method.as_str(),
+        &request.url,
+        &headers,
+        request.timeout_ms.map(|ms| ms as f64),
+        &request.body,
     );
     if sent.is_err() {
         let mut c = core.borrow_mut();
@@ -706,19 +829,20 @@ fn feed_socket(
 // ---- dispatch ----
 
 fn dispatch(core: &Shared, id: DispatchId, event: Arc<Event>, attempt: u32) {
-    let (callback, info) = {
+    let (callback, info, conversation_key, payload_kept) = {
         let mut c = core.borrow_mut();
-        let now = c.now();
-        let mut info = match_info(c.router.route(&event).as_ref());
-        if let Some(key) = c.conversations.seed(&event) {
+        let payload_kept = !c.fresh.body.is_empty()
+            && event.payload_text().map(str::as_bytes) == Some(c.fresh.body.as_slice());
+        let info = match_info(c.router.route(&event).as_ref());
+        let key = c.conversations.seed(&event);
+        if let Some(key) = &key {
             // An event of a live conversation keeps it alive.
-            if c.conversations.is_live(&key) {
-                let _ = c.conversations.on_key(now, &key);
+            if c.conversations.is_live(key) {
+                let now = c.now();
+                let _ = c.conversations.on_key(now, key);
             }
-            info["conversationKey"] = key.into();
         }
-        info["attempt"] = attempt.into();
-        (c.callbacks.dispatch.clone(), info)
+        (c.callbacks.dispatch.clone(), info, key, payload_kept)
     };
     if attempt == 1 {
         if let Some(info) = undecodable_info(&event) {
@@ -736,19 +860,26 @@ fn dispatch(core: &Shared, id: DispatchId, event: Arc<Event>, attempt: u32) {
     };
     // The event goes across as JSON text; a Telegram update comes apart, as the text it
     // arrived in, which JavaScript parses only when the handler reads it.
-    let (text, payload) = match event.payload_text() {
-        Some(payload) => (event.head_json_text(), JsValue::from_str(payload)),
-        None => (event.to_json_untyped().to_string(), JsValue::UNDEFINED),
+    let text = match event.payload_text() {
+        Some(_) => event.head_json_text(),
+        None => event.to_json_untyped().to_string(),
     };
-    core.borrow_mut().running.insert(id.0, event);
+    core.borrow_mut().running.insert(id.0, event.clone());
+    let (match_kind, match_text) = info.detail.parts();
     // The handler reports back through `complete` or `fail`; a callback that throws
     // synchronously fails the dispatch here.
-    if let Err(e) = callback.call4(
+    let callback: &DispatchFn = callback.unchecked_ref();
+    if let Err(e) = callback.call(
         &JsValue::UNDEFINED,
-        &(id.0 as f64).into(),
-        &text.into(),
-        &info.to_string().into(),
-        &payload,
+        id.0 as f64,
+        &text,
+        event.payload_text().filter(|_| !payload_kept),
+        info.handler,
+        attempt,
+        conversation_key.as_deref(),
+        match_kind,
+        match_text,
+        payload_kept,
     ) {
         finish_dispatch(core, id.0, Err(reason_of(&e)));
     }
@@ -788,15 +919,16 @@ fn settle_update(core: &Shared, id: &str) {
         if !c.update_waiters.remove(id) {
             return;
         }
-        if c.fresh_update.is_some_and(|f| f.to_string() == id) {
+        if c.fresh.update.is_some_and(|f| f.to_string() == id) {
             // Settled before `handleUpdate` returned: it tells JavaScript itself.
-            c.fresh_settled = true;
+            c.fresh.settled = true;
             return;
         }
         c.callbacks.settled.clone()
     };
     if let Some(settled) = settled {
-        let _ = settled.call2(&JsValue::UNDEFINED, &id.into(), &JsValue::UNDEFINED);
+        let settled: &SettledFn = settled.unchecked_ref();
+        let _ = settled.call(&JsValue::UNDEFINED, id, None);
     }
 }
 
@@ -939,8 +1071,7 @@ impl WasmBot {
             update_intake: config.update_intake,
             http_webhook: config.http_webhook,
             update_waiters: HashSet::new(),
-            fresh_update: None,
-            fresh_settled: false,
+            fresh: Fresh::default(),
             running: HashMap::new(),
             timer: None,
             timer_closure: None,
@@ -961,9 +1092,10 @@ impl WasmBot {
         self.with_core(|c| c.machine.platform().as_str().to_owned())
     }
 
-    /// Sets the JavaScript side: `dispatch(id, eventJson, matchJson)` (the handler reports
-    /// back with `complete(id)` or `fail(id, reason)`), `error(info)`, `notice(info)`,
-    /// `idle(key, state)`, `done(actionId, ok, json)`, `settled(eventId, errorJson)`.
+    /// Sets the JavaScript side: `dispatch(id, eventJson, payloadText, handler, attempt,
+    /// conversationKey, matchKind, matchText)` (the handler reports back with `complete(id)`
+    /// or `fail(id, reason)`), `error(info)`, `notice(info)`, `idle(key, state)`,
+    /// `done(actionId, ok, json)`, `settled(eventId, errorJson)`.
     #[wasm_bindgen(js_name = setCallbacks)]
     #[allow(clippy::too_many_arguments)]
     pub fn set_callbacks(
@@ -1275,7 +1407,7 @@ impl WasmBot {
             if wait {
                 match bot.handle_webhook_update(now, &headers, body) {
                     (reply, Some(update_id)) if reply.status == 200 => {
-                        (reply, Some((update_id, begin_wait(c, update_id))))
+                        (reply, Some(begin_wait(c, update_id, None)))
                     }
                     (reply, _) => (reply, None),
                 }
@@ -1284,8 +1416,7 @@ impl WasmBot {
             }
         };
         pump(&self.core);
-        let key =
-            waiting.and_then(|(update_id, was_waiting)| self.wait_key(update_id, was_waiting));
+        let key = waiting.and_then(|hand_in| self.wait_key(hand_in));
         Ok(to_js(&json!({
             "status": reply.status,
             "body": String::from_utf8_lossy(&reply.body),
@@ -1293,15 +1424,15 @@ impl WasmBot {
         })))
     }
 
-    /// After the pump that followed handing in update `update_id` (see [`begin_wait`]): the
-    /// event id to wait for, or `None` when it settled already or repeats an update still being
-    /// handled (whose wait stays in place).
-    fn wait_key(&self, update_id: i64, was_waiting: bool) -> Option<String> {
+    /// Ends `hand_in` after the pump that followed it: the event id to wait for, or `None`
+    /// when the update settled already or repeats one still being handled (whose wait stays
+    /// in place).
+    fn wait_key(&self, hand_in: HandIn) -> Option<String> {
         let mut c = self.core.borrow_mut();
-        c.fresh_update = None;
-        let key = update_id.to_string();
-        if std::mem::take(&mut c.fresh_settled) {
-            if !was_waiting {
+        let fresh = std::mem::replace(&mut c.fresh, hand_in.outer);
+        let key = hand_in.update_id.to_string();
+        if fresh.settled {
+            if !hand_in.was_waiting {
                 c.update_waiters.remove(&key);
             }
             None
@@ -1315,10 +1446,13 @@ impl WasmBot {
     /// dead-lettered), or `null` when it settled already (a repeated update); throws an error
     /// description (JSON text) when it is refused (not an update, the bot stops, the dispatch
     /// queue is full, wrong intake).
+    ///
+    /// `kept`: JavaScript holds the body as text during the call (the handler of this update,
+    /// if it runs at once, gets no copy of it).
     #[wasm_bindgen(js_name = handleUpdate)]
-    pub fn handle_update(&self, body: &[u8]) -> Result<Option<String>, JsValue> {
+    pub fn handle_update(&self, body: &[u8], kept: bool) -> Result<Option<String>, JsValue> {
         let refuse = |info: Value| -> JsValue { info.to_string().into() };
-        let (update_id, was_waiting) = {
+        let hand_in = {
             let mut c = self.core.borrow_mut();
             let c = &mut *c;
             let secret = match (&c.machine, &c.update_intake) {
@@ -1348,7 +1482,7 @@ impl WasmBot {
             };
             let (reply, update_id) = bot.handle_webhook_update(now, &headers, body);
             match (reply.status, update_id) {
-                (200, Some(update_id)) => (update_id, begin_wait(c, update_id)),
+                (200, Some(update_id)) => begin_wait(c, update_id, kept.then_some(body)),
                 (503, _) if bot.is_stopped() || c.state != RunState::Running => {
                     return Err(refuse(
                         json!({"kind": "stopped", "message": "the bot is stopping"}),
@@ -1382,7 +1516,7 @@ impl WasmBot {
             }
         };
         pump(&self.core);
-        Ok(self.wait_key(update_id, was_waiting))
+        Ok(self.wait_key(hand_in))
     }
 
     /// The stored state of conversation `key` (`undefined` when it has none).
@@ -1482,7 +1616,7 @@ impl WasmBot {
 impl Drop for WasmBot {
     fn drop(&mut self) {
         if let Ok(mut c) = self.core.try_borrow_mut() {
-            if let Some((_, handle)) = c.timer.take() {
+            if let Some((_, handle, _)) = c.timer.take() {
                 clear_timeout(&handle);
             }
             for controller in c.http.values() {

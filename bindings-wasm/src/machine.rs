@@ -304,37 +304,86 @@ pub fn act_error_info(error: &ActError, method: Option<&str>) -> Value {
     info
 }
 
-/// What a route matched, for the handler's context: the handler id (`null` when nothing
-/// matched), the command, the regex captures, the rest of callback data after a prefix.
-pub fn match_info(matched: Option<&Match<'_, u32>>) -> Value {
-    let Some(m) = matched else {
-        return json!({"handler": null});
-    };
-    let mut info = json!({
-        "handler": *m.handler,
-        "addressedElsewhere": m.addressed_elsewhere,
-    });
-    match &m.extracted {
-        Extracted::Command(c) => {
-            info["command"] = json!({
-                "name": c.name,
-                "prefix": c.prefix,
-                "username": c.username,
-                "args": c.args,
-                "rest": c.rest,
-            });
+/// What a route matched, for the handler's context, in the form the JavaScript dispatcher
+/// takes it (plain arguments rather than one JSON object): the handler id (`None` when
+/// nothing matched) and what the route extracted.
+#[derive(Debug, PartialEq, Eq)]
+pub struct MatchInfo {
+    /// The matched route's handler.
+    pub handler: Option<u32>,
+    /// What the route extracted.
+    pub detail: MatchDetail,
+}
+
+/// What a route extracted, as JavaScript gets it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum MatchDetail {
+    /// Nothing.
+    None,
+    /// A command: JSON text of `{ name, prefix, username, args, rest }`.
+    Command(String),
+    /// Regex captures: JSON text of `{ groups, named }`.
+    Captures(String),
+    /// The rest of callback data after the route's prefix (empty for an exact match).
+    CallbackRest(String),
+}
+
+impl MatchDetail {
+    /// The number that tells the kinds apart in the dispatcher's arguments (0 nothing, 1 a
+    /// command, 2 captures, 3 the rest of callback data) and the text that goes with it.
+    pub fn parts(&self) -> (u32, Option<&str>) {
+        match self {
+            MatchDetail::None => (0, None),
+            MatchDetail::Command(text) => (1, Some(text)),
+            MatchDetail::Captures(text) => (2, Some(text)),
+            MatchDetail::CallbackRest(rest) => (3, Some(rest)),
         }
+    }
+}
+
+/// A command match as JSON, borrowed for serialising.
+#[derive(serde::Serialize)]
+struct CommandJson<'a> {
+    name: &'a str,
+    prefix: &'a str,
+    username: &'a Option<String>,
+    args: &'a [String],
+    rest: &'a str,
+}
+
+/// What a route matched (see [`MatchInfo`]).
+pub fn match_info(matched: Option<&Match<'_, u32>>) -> MatchInfo {
+    let Some(m) = matched else {
+        return MatchInfo {
+            handler: None,
+            detail: MatchDetail::None,
+        };
+    };
+    let detail = match &m.extracted {
+        Extracted::Command(c) => MatchDetail::Command(
+            serde_json::to_string(&CommandJson {
+                name: c.name,
+                prefix: c.prefix,
+                username: &c.username,
+                args: &c.args,
+                rest: &c.rest,
+            })
+            .unwrap_or_else(|_| "null".into()),
+        ),
         Extracted::Captures(c) => {
             let named: serde_json::Map<String, Value> = c
                 .named()
                 .map(|(name, value)| (name.to_owned(), value.into()))
                 .collect();
-            info["captures"] = json!({"groups": c.groups, "named": named});
+            MatchDetail::Captures(json!({"groups": c.groups, "named": named}).to_string())
         }
-        Extracted::CallbackData { rest } => info["callbackRest"] = rest.as_str().into(),
-        _ => {}
+        Extracted::CallbackData { rest } => MatchDetail::CallbackRest(rest.clone()),
+        _ => MatchDetail::None,
+    };
+    MatchInfo {
+        handler: Some(*m.handler),
+        detail,
     }
-    info
 }
 
 #[cfg(test)]
@@ -372,13 +421,30 @@ mod tests {
         router.regex(r"^say (?<what>\w+)", 2).unwrap();
         let start = router.route(&message("/start a b")).unwrap();
         let info = match_info(Some(&start));
-        assert_eq!(info["handler"], 1);
-        assert_eq!(info["command"]["args"], json!(["a", "b"]));
+        assert_eq!(info.handler, Some(1));
+        let (kind, text) = info.detail.parts();
+        assert_eq!(kind, 1);
+        let command: Value = serde_json::from_str(text.unwrap()).unwrap();
+        assert_eq!(
+            command,
+            json!({"name": "start", "prefix": "/", "username": null, "args": ["a", "b"],
+                "rest": "a b"})
+        );
         let say = router.route(&message("say hi")).unwrap();
         let info = match_info(Some(&say));
-        assert_eq!(info["captures"]["groups"], json!(["say hi", "hi"]));
-        assert_eq!(info["captures"]["named"]["what"], "hi");
-        assert_eq!(match_info(None)["handler"], Value::Null);
+        assert_eq!(info.handler, Some(2));
+        let (kind, text) = info.detail.parts();
+        assert_eq!(kind, 2);
+        let captures: Value = serde_json::from_str(text.unwrap()).unwrap();
+        assert_eq!(captures["groups"], json!(["say hi", "hi"]));
+        assert_eq!(captures["named"]["what"], "hi");
+        assert_eq!(
+            match_info(None),
+            MatchInfo {
+                handler: None,
+                detail: MatchDetail::None
+            }
+        );
     }
 
     #[test]

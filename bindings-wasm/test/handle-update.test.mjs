@@ -85,6 +85,40 @@ test('handleUpdate with intake none and botInfo: no getMe, no polling, settles a
   });
 });
 
+test('handleUpdate out of order, and from inside a handler: every update is handled, every call settles', async () => {
+  await withBot({ intake: 'none', botInfo: BOT_INFO }, async ({ bot, sim, errors }) => {
+    const a = await messageUpdate(sim, 'a');
+    const b = await messageUpdate(sim, 'b');
+    const c = await messageUpdate(sim, 'c');
+    const inner = await messageUpdate(sim, 'inner');
+    const d = await messageUpdate(sim, 'handed in from a handler');
+    let innerSettled = false;
+    bot.on('message', (ctx) => {
+      if (ctx.text !== 'inner') return ctx.reply(`echo: ${ctx.text}`);
+      // A handler that hands in another update and settles at once, before the update it
+      // handed in (same chat: that one runs after this one).
+      bot.handleUpdate(d).then(() => {
+        innerSettled = true;
+      });
+      return undefined;
+    });
+    const settle = (update) =>
+      Promise.race([
+        bot.handleUpdate(update).then(() => 'settled'),
+        new Promise((r) => setTimeout(() => r(`update ${update.update_id} did not settle`), 5000)),
+      ]);
+    // Deliveries overtake each other: c before a and b.
+    assert.equal(await settle(c), 'settled');
+    assert.equal(await settle(a), 'settled');
+    assert.equal(await settle(b), 'settled');
+    assert.equal(await settle(a), 'settled', 'a repeat settles at once');
+    assert.equal(await settle(inner), 'settled');
+    await until(() => innerSettled, { what: 'the update handed in by a handler to settle' });
+    assert.deepEqual(await said(sim), ['echo: c', 'echo: a', 'echo: b', 'echo: handed in from a handler']);
+    assert.deepEqual(errors, []);
+  });
+});
+
 test('handleUpdate: handlers that fail still settle it; refusals are typed errors', async () => {
   await withBot({ intake: 'none', botInfo: BOT_INFO, dispatch: { maxAttempts: 2, retryDelayMs: 20 } }, async ({ bot, sim, errors }) => {
     bot.on('message', () => {

@@ -336,7 +336,13 @@ impl<F: UpdateForm> TelegramBot<F> {
             .map_err(|e| ActError::Action(ActionError::Encode(e.to_string())))?;
         Ok(TelegramBot {
             client: TelegramClient::with_form(config.client.clone()),
-            dispatcher: Dispatcher::new(config.dispatch.clone()),
+            dispatcher: match config.client.intake {
+                // Polled updates come in order; deliveries and handed-in updates need not.
+                Intake::Polling(_) => Dispatcher::new(config.dispatch.clone()),
+                Intake::Webhook(_) | Intake::None => {
+                    Dispatcher::new(config.dispatch.clone()).with_late_arrivals()
+                }
+            },
             flood,
             config,
             calls: HashMap::new(),
@@ -722,7 +728,17 @@ impl<F: UpdateForm> TelegramBot<F> {
                 super::dispatcher::Output::DeadLetter(d) => {
                     self.out.push_back(BotOutput::DeadLetter(d))
                 }
-                super::dispatcher::Output::Duplicate { .. } => {}
+                // The client drops repeated ids itself; one the dispatcher drops (a polled
+                // update below the watermark, after a restart) is told the same way.
+                super::dispatcher::Output::Duplicate { event_id } => {
+                    if let Ok(update_id) = event_id.parse() {
+                        self.out
+                            .push_back(BotOutput::Notice(client::Event::Dropped {
+                                update_id,
+                                reason: client::DropReason::Duplicate,
+                            }));
+                    }
+                }
             }
         }
         self.check_stopped();

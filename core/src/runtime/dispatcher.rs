@@ -287,6 +287,8 @@ pub struct Dispatcher {
     due: VecDeque<Waiting>,
     /// The latest time the host passed in.
     now_hint: Timestamp,
+    /// Whether an event below the watermark may be a late arrival (see `with_late_arrivals`).
+    late_arrivals: bool,
 }
 
 impl Dispatcher {
@@ -318,7 +320,17 @@ impl Dispatcher {
             stats: DispatchStats::default(),
             due: VecDeque::new(),
             now_hint: 0,
+            late_arrivals: false,
         }
+    }
+
+    /// For events whose `seq` may arrive out of order (webhook deliveries overtake each
+    /// other): one below the watermark whose id is not in the duplicate window is handled as
+    /// a late arrival. By default such an event is taken for a redelivery of a stream read in
+    /// order (polling), settled before, and dropped as a duplicate.
+    pub fn with_late_arrivals(mut self) -> Self {
+        self.late_arrivals = true;
+        self
     }
 
     /// The settings.
@@ -371,7 +383,7 @@ impl Dispatcher {
             return Ok(());
         }
         if let Some(seq) = event.seq {
-            if self.settled_through().is_some_and(|w| seq < w) {
+            if !self.late_arrivals && self.settled_through().is_some_and(|w| seq < w) {
                 // Below the watermark: settled before (the window may have forgotten it).
                 self.stats.duplicates += 1;
                 self.out.push_back(Output::Duplicate { event_id: event.id });

@@ -402,3 +402,40 @@ fn the_answerer_never_sends_a_superseded_answer() {
         .collect();
     assert_eq!(answered.len(), 1);
 }
+
+#[test]
+fn webhook_deliveries_out_of_order_are_all_handled_and_repeats_told() {
+    use botwire_core::telegram::client::{DropReason, Event as ClientEvent, Intake, WebhookConfig};
+    let mut config = BotConfig::polling("123:SECRET");
+    config.client.intake = Intake::Webhook(WebhookConfig::default());
+    let mut bot = TelegramBot::<Form>::with_form(config).expect("valid bot configuration");
+    bot.start(0);
+    let update = |id: i64| {
+        format!(
+            r#"{{"update_id":{id},"message":{{"message_id":{id},"date":1,"chat":{{"id":{id},"type":"private"}},"text":"u{id}"}}}}"#
+        )
+    };
+    let no_headers: [(&str, &str); 0] = [];
+    let mut handled = Vec::new();
+    let mut repeats = Vec::new();
+    // Deliveries overtake each other: 100 before 3 and 4; then 3 again.
+    for (now, id) in [(1, 1_i64), (2, 100), (3, 3), (4, 4), (5, 3)] {
+        let reply = bot.handle_webhook(now, &no_headers, update(id).as_bytes());
+        assert_eq!(reply.status, 200, "update {id}");
+        while let Some(out) = bot.poll_output() {
+            match out {
+                BotOutput::Dispatch { id: dispatch, event, .. } => {
+                    handled.push(event.seq.unwrap());
+                    bot.complete(now, dispatch).unwrap();
+                }
+                BotOutput::Notice(ClientEvent::Dropped {
+                    update_id,
+                    reason: DropReason::Duplicate,
+                }) => repeats.push(update_id),
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(handled, vec![1, 100, 3, 4], "a late delivery is handled, not taken for a repeat");
+    assert_eq!(repeats, vec![3]);
+}
