@@ -123,6 +123,11 @@ export class Context {
 
   /** Sends `text` to this event's chat (`quote: true` replies to its message). */
   reply(text, opts = undefined) {
+    // The commonest call crosses without JSON.
+    if (opts === undefined && typeof text === 'string' && this.chat) {
+      const chat = this.chat.key;
+      return this.bot._awaitAction(() => this.bot._core.sendText(chat, text));
+    }
     return this.bot._perform(() => {
       const options = sendOptions(opts);
       if (opts?.quote && this.message) {
@@ -139,6 +144,11 @@ export class Context {
 
   /** Answers the button press (callback query): a notification, or an alert. */
   answer(text = undefined, opts = {}) {
+    const queryId = this.event.query_id;
+    if (queryId && this.kind === 'button_press' && (text === undefined || typeof text === 'string')) {
+      const alert = !!opts?.alert;
+      return this.bot._awaitAction(() => this.bot._core.answerButton(queryId, text, alert));
+    }
     return this.bot._perform(() => {
       if (!this.event.query_id || this.kind !== 'button_press') {
         throw new InvalidCallError('only a button press can be answered', { kind: 'invalid_call' });

@@ -28,7 +28,7 @@ use botwire_core::io::{ConnId, HttpErrorKind, HttpRequest, RequestId, Timestamp}
 use botwire_core::runtime::bot::{BotOutput, TelegramBot};
 use botwire_core::runtime::conversation::Conversations;
 use botwire_core::runtime::dispatcher::DispatchId;
-use botwire_core::runtime::model::{Action, Event, EventKind, Payload};
+use botwire_core::runtime::model::{Action, Event, EventKind, Payload, SendOptions};
 use botwire_core::runtime::router::{Filter, Route, Router};
 use botwire_core::runtime::storage::MemoryStorage;
 use botwire_core::runtime::trueconf_bot::TrueConfBot;
@@ -1349,6 +1349,40 @@ impl WasmBot {
                     .into(),
             ),
         }
+    }
+
+    /// `act` of `{"action": "send", chat, text}` (a plain text, default options), without
+    /// the JSON: what most handlers do (`ctx.reply(text)`).
+    #[wasm_bindgen(js_name = sendText)]
+    pub fn send_text(&self, chat: String, text: String) -> Result<f64, JsValue> {
+        let options = SendOptions::default();
+        self.perform(
+            &Action::Send {
+                chat,
+                text,
+                options,
+            },
+            None,
+        )
+    }
+
+    /// `act` of `{"action": "answer_button", query_id, text, alert}`, without the JSON
+    /// (`ctx.answer(text)`).
+    #[wasm_bindgen(js_name = answerButton)]
+    pub fn answer_button(
+        &self,
+        query_id: String,
+        text: Option<String>,
+        alert: bool,
+    ) -> Result<f64, JsValue> {
+        self.perform(
+            &Action::AnswerButton {
+                query_id,
+                text,
+                alert,
+            },
+            None,
+        )
     }
 
     /// Calls a platform method by name with arguments as JSON text; as `act`.
