@@ -273,6 +273,20 @@ export interface Button {
   url?: string;
 }
 
+/** A file to send: its name, bytes and MIME type, or a `Blob`/`File` (browsers, Node's
+ * `Blob`). */
+export type FileInput = { name: string; bytes: Uint8Array | ArrayBuffer; mime?: string } | Blob;
+
+/** How `sendFile` / `replyWithFile` send a file. */
+export interface SendFileOptions {
+  /** How it is shown (default `"document"`): Telegram's `sendDocument`, `sendPhoto`, ... */
+  kind?: 'document' | 'photo' | 'video' | 'audio' | 'voice';
+  /** A text with it. */
+  caption?: string;
+  /** Its name, in place of the file's own (needed for a `Blob` without one). */
+  name?: string;
+}
+
 export interface SendOptions {
   format?: 'plain' | 'html' | 'markdown' | 'markdownV2';
   /** An inline keyboard: rows of buttons. */
@@ -356,6 +370,9 @@ export declare class Context<P extends Platform = Platform> {
   reply(text: string, opts?: SendOptions): Promise<ActionResult>;
   /** Sends to a chat by key. */
   send(chatKey: string, text: string, opts?: SendOptions): Promise<ActionResult>;
+  /** Sends a file to this event's chat (Telegram: `sendDocument`, `sendPhoto`, ...;
+   * TrueConf: the upload, then `sendFile`). */
+  replyWithFile(file: FileInput, opts?: SendFileOptions): Promise<ActionResult>;
   /** Answers a button press. */
   answer(text?: string, opts?: { alert?: boolean }): Promise<ActionResult>;
   /** Answers an inline query. */
@@ -489,6 +506,8 @@ export declare class Bot<P extends Platform = Platform> {
   start(): Promise<void>;
   stop(): Promise<{ offset: number | null }>;
   send(chatKey: string, text: string, opts?: SendOptions): Promise<ActionResult>;
+  /** Sends a file to a chat by key (see `Context.replyWithFile`). */
+  sendFile(chatKey: string, file: FileInput, opts?: SendFileOptions): Promise<ActionResult>;
   act(action: Action): Promise<ActionResult>;
   exportState(): unknown;
   restoreState(state: unknown): number;

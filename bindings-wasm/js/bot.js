@@ -157,6 +157,26 @@ function base64(bytes) {
   return btoa(text);
 }
 
+/** The name, MIME type and bytes of a file given to `sendFile`: `{ name, bytes, mime? }`
+ * (bytes a Uint8Array or an ArrayBuffer) or a `Blob`/`File` (named by `name`, or its own). */
+async function fileOf(file, name) {
+  if (typeof Blob !== 'undefined' && file instanceof Blob) {
+    const fileName = name ?? file.name;
+    if (typeof fileName !== 'string' || fileName === '') {
+      throw new TypeError('a Blob needs a name: sendFile(chat, blob, { name })');
+    }
+    return { name: fileName, mime: file.type || undefined, bytes: new Uint8Array(await file.arrayBuffer()) };
+  }
+  if (!isPlainObject(file) || typeof file.name !== 'string' || file.name === '') {
+    throw new TypeError('a file is { name, bytes, mime? } or a Blob');
+  }
+  const { bytes, mime } = file;
+  if (mime !== undefined && typeof mime !== 'string') throw new TypeError('a file\'s mime is a string');
+  if (bytes instanceof Uint8Array) return { name: name ?? file.name, mime, bytes };
+  if (bytes instanceof ArrayBuffer) return { name: name ?? file.name, mime, bytes: new Uint8Array(bytes) };
+  throw new TypeError('a file\'s bytes are a Uint8Array or an ArrayBuffer');
+}
+
 /** Files given as `Uint8Array` or `Blob`/`File` (in parameters, or one level down as in
  * `sendMediaGroup`'s `media`) become the codec's `{ file_name, data_base64, mime_type }`. */
 async function withUploads(params) {
@@ -589,6 +609,22 @@ export class Bot {
     }));
   }
 
+  /** Sends a file to a chat, by its key. `file`: `{ name, bytes, mime? }` (bytes a
+   * Uint8Array or an ArrayBuffer) or a `Blob`/`File`. `opts.kind` says how it is shown:
+   * `'document'` (the default), `'photo'`, `'video'`, `'audio'`, `'voice'`; `opts.caption` is a
+   * text with it; `opts.name` renames it. Telegram: `sendDocument`, `sendPhoto`, ...;
+   * TrueConf: the upload, then `sendFile`. Resolves with the platform's result. */
+  sendFile(chatKey, file, opts = undefined) {
+    const kind = opts?.kind ?? 'document';
+    const caption = opts?.caption === undefined || opts?.caption === null ? undefined : String(opts.caption);
+    return this._track(
+      fileOf(file, opts?.name).then(
+        (f) => this._awaitAction(() => this._core.uploadFile(String(chatKey), f.name, f.mime, f.bytes, String(kind), caption), false),
+        (error) => Promise.reject(new InvalidCallError(`sendFile: ${error.message}`, { kind: 'invalid_call' })),
+      ),
+    );
+  }
+
   /** Performs an action of the runtime's model, e.g. `{ action: 'typing', chat }`. */
   act(action) {
     return this._perform(() => action);
@@ -773,7 +809,8 @@ export class Bot {
     try {
       id = start();
     } catch (thrown) {
-      return this._track(Promise.reject(infoOf(thrown)));
+      const refused = Promise.reject(infoOf(thrown));
+      return report ? this._track(refused) : refused;
     }
     let settle;
     const promise = new BotPromise((resolve, reject) => {

@@ -137,6 +137,14 @@ export class Context {
     });
   }
 
+  /** Sends a file to this event's chat (see `bot.sendFile` for `file` and `opts`). */
+  replyWithFile(file, opts = undefined) {
+    if (!this.chat) {
+      return this.bot._track(Promise.reject(new InvalidCallError('this event has no chat', { kind: 'invalid_call' })));
+    }
+    return this.bot.sendFile(this.chat.key, file, opts);
+  }
+
   /** Sends `text` to another chat, by its key (`"telegram:42"`). */
   send(chatKey, text, opts = undefined) {
     return this.bot.send(chatKey, text, opts);

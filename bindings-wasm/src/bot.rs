@@ -28,7 +28,9 @@ use botwire_core::io::{ConnId, HttpErrorKind, HttpRequest, RequestId, Timestamp}
 use botwire_core::runtime::bot::{BotOutput, TelegramBot};
 use botwire_core::runtime::conversation::Conversations;
 use botwire_core::runtime::dispatcher::DispatchId;
-use botwire_core::runtime::model::{Action, Event, EventKind, Payload, SendOptions};
+use botwire_core::runtime::model::{
+    Action, Event, EventKind, FileKind, FileUpload, Payload, SendOptions,
+};
 use botwire_core::runtime::router::{Filter, Route, Router};
 use botwire_core::runtime::storage::MemoryStorage;
 use botwire_core::runtime::trueconf_bot::TrueConfBot;
@@ -1380,6 +1382,44 @@ impl WasmBot {
                 query_id,
                 text,
                 alert,
+            },
+            None,
+        )
+    }
+
+    /// `act` of `{"action": "upload", …}` with the bytes as they are (in the JSON form they
+    /// would be an array of numbers). `kind`: `"document"`, `"photo"`, `"video"`, `"audio"` or
+    /// `"voice"`.
+    #[wasm_bindgen(js_name = uploadFile)]
+    pub fn upload_file(
+        &self,
+        chat: String,
+        name: String,
+        mime: Option<String>,
+        bytes: Vec<u8>,
+        kind: &str,
+        caption: Option<String>,
+    ) -> Result<f64, JsValue> {
+        let kind = match kind {
+            "document" => FileKind::Document,
+            "photo" => FileKind::Photo,
+            "video" => FileKind::Video,
+            "audio" => FileKind::Audio,
+            "voice" => FileKind::Voice,
+            other => {
+                return Err(json!({"kind": "invalid_call", "message": format!(
+                    "unknown file kind {other:?}: \"document\", \"photo\", \"video\", \"audio\" or \"voice\"")})
+                .to_string()
+                .into())
+            }
+        };
+        let file = FileUpload { name, mime, bytes };
+        self.perform(
+            &Action::Upload {
+                chat,
+                file,
+                kind,
+                caption,
             },
             None,
         )

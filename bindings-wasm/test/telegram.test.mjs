@@ -346,3 +346,49 @@ test('webhooks: fetch handler with the secret token, and the Node http adapter',
     },
   );
 });
+
+test('files: replyWithFile and sendFile upload bytes that come back unchanged; bad files are typed errors', async () => {
+  await withBot(
+    () => ({}),
+    async ({ bot, sim, errors }) => {
+      const bytes = new Uint8Array([0, 1, 2, 127, 128, 250, 255, ...new TextEncoder().encode('hello')]);
+      const results = [];
+      bot.on('message', async (ctx) => {
+        results.push(await ctx.replyWithFile({ name: 'data.bin', bytes, mime: 'application/octet-stream' }, { caption: 'your file' }));
+      });
+      await bot.start();
+      await control(sim, '/control/message', { user_id: 42, text: 'send me a file' });
+      let t = await transcript(sim, { min: 1 });
+      assert.equal(t[0].method, 'sendDocument');
+      assert.equal(t[0].text, 'your file');
+      await until(() => results.length === 1, { what: 'the upload result' });
+      const document = results[0].document;
+      assert.equal(document.file_name, 'data.bin');
+      const file = await bot.api.getFile({ file_id: document.file_id });
+      const back = await fetch(`${sim.url}/file/bot${TOKEN}/${file.file_path}`, { signal: AbortSignal.timeout(5000) });
+      assert.deepEqual([...new Uint8Array(await back.arrayBuffer())], [...bytes]);
+
+      // A Blob, shown as a photo; an ArrayBuffer.
+      const chat = `telegram:${t[0].chat_id}`;
+      await bot.sendFile(chat, new Blob([bytes], { type: 'image/png' }), { kind: 'photo', name: 'pic.png' });
+      await bot.sendFile(chat, { name: 'raw.bin', bytes: bytes.buffer.slice(0) }, { kind: 'audio' });
+      t = await transcript(sim, { min: 3 });
+      assert.deepEqual(
+        t.map((e) => e.method),
+        ['sendDocument', 'sendPhoto', 'sendAudio'],
+      );
+
+      // Bad files: typed errors, nothing sent.
+      await assert.rejects(bot.sendFile(chat, { bytes }), InvalidCallError);
+      await assert.rejects(bot.sendFile(chat, { name: 'x', bytes: [1, 2] }), InvalidCallError);
+      await assert.rejects(bot.sendFile(chat, new Blob([bytes])), InvalidCallError);
+      await assert.rejects(bot.sendFile(chat, { name: 'x', bytes }, { kind: 'sticker' }), (e) => {
+        assert.ok(e instanceof InvalidCallError, e.name);
+        assert.match(e.message, /unknown file kind "sticker"/);
+        return true;
+      });
+      assert.equal((await transcript(sim, { min: 0, waitMs: 0 })).length, 3);
+      assert.deepEqual(errors, []);
+    },
+  );
+});

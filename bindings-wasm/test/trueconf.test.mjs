@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Bot, UnauthorizedError, ApiError, BotwireError } from '../index.js';
-import { control, startSim, watchRejections } from './helpers.mjs';
+import { control, startSim, until, watchRejections } from './helpers.mjs';
 
 const rejections = watchRejections();
 after(() => {
@@ -68,6 +68,35 @@ test('a wrong password is a typed error at start', async () => {
       assert.equal(e.status, 401);
       return true;
     });
+  } finally {
+    await bot.stop();
+    await sim.stop();
+  }
+});
+
+test('files: replyWithFile uploads over HTTP and sends the file; the server has the same bytes', async () => {
+  const sim = await startSim(['--platform', 'trueconf']);
+  const bot = new Bot(options(sim));
+  const errors = [];
+  bot.catch((e) => errors.push(e));
+  const bytes = new Uint8Array(3000).map((_, i) => (i * 7) % 256);
+  const results = [];
+  try {
+    bot.on('message', async (ctx) => {
+      results.push(await ctx.replyWithFile({ name: 'report.bin', bytes, mime: 'application/octet-stream' }, { caption: 'the report' }));
+    });
+    await bot.start();
+    await control(sim, '/_sim/trueconf/message', { user: 'alice', text: 'send the report' });
+    const t = await control(sim, '/_sim/trueconf/transcript?min=1&wait_ms=10000');
+    const sent = t.filter((e) => e.action === 'file');
+    assert.equal(sent.length, 1, JSON.stringify(t));
+    assert.equal(sent[0].text, 'the report');
+    assert.equal(sent[0].file.name, 'report.bin');
+    assert.equal(sent[0].file.size, bytes.length);
+    const stored = await control(sim, `/_sim/trueconf/file?id=${encodeURIComponent(sent[0].file.file_id)}`);
+    assert.equal(stored.hex, Buffer.from(bytes).toString('hex'));
+    await until(() => results.length === 1, { what: 'the upload result' });
+    assert.deepEqual(errors, []);
   } finally {
     await bot.stop();
     await sim.stop();

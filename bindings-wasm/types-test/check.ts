@@ -366,8 +366,20 @@ const answered: Promise<Response> = worker.fetch(new Request("https://bot.exampl
 // @ts-expect-error waitUntil takes a promise
 worker.fetch(new Request("https://bot.example/hook"), {}, { waitUntil: (_: number) => {} });
 
+// Files: bytes with a name, or a Blob; how they are shown.
+const sentFile: Promise<unknown> = webhookBot.sendFile("telegram:42", { name: "a.txt", bytes: new Uint8Array([1]) }, {
+  kind: "photo",
+  caption: "a picture",
+});
+webhookBot.sendFile("telegram:42", new Blob(["x"]), { name: "x.txt" });
+// @ts-expect-error not a kind of file
+webhookBot.sendFile("telegram:42", { name: "a.txt", bytes: new Uint8Array(0) }, { kind: "sticker" });
+// @ts-expect-error a file has a name
+webhookBot.sendFile("telegram:42", { bytes: new Uint8Array(0) });
+
 void telegramBot;
 void trueconfBot;
 void [fromMemory, throughFetch, wrongTransport, bangCommands, wrongRouter];
 void describeAny;
 void answered;
+void sentFile;
