@@ -2,7 +2,7 @@
 // Routing, per-chat order, retries, dead letters, flood control, acknowledgement and
 // conversations are the runtime's (in WebAssembly); this file only adapts them to JavaScript.
 
-import { WasmBot } from '../pkg/botwire_wasm.js';
+import { WasmBot, setTextTester } from '../pkg/botwire_wasm.js';
 import { ensureWebSocket } from './host.js';
 import { Context, sendOptions } from './context.js';
 import {
@@ -63,9 +63,42 @@ function isPlainObject(value) {
 }
 
 /** A JS RegExp as a pattern of the runtime's regex engine (flags i, m, s carried over). */
-function patternOf(regex) {
-  const flags = [...regex.flags].filter((f) => 'ims'.includes(f)).join('');
-  return flags ? `(?${flags})${regex.source}` : regex.source;
+// Text tests of routes (`hears`, `callbackQuery` and `inlineQuery` with a RegExp or a
+// string), by number, for every bot of the module: the engine asks JavaScript, so a pattern
+// means what it means in JavaScript.
+const textTests = [];
+let testerSet = false;
+
+/** Runs text test `index` on `text`: `null`, or `[groups, named]` for the engine. */
+function runTextTest(index, text) {
+  const match = textTests[index](text);
+  if (!match) return null;
+  const groups = Array.from(match, (g) => (g === undefined || g === null ? undefined : String(g)));
+  const named = match.groups ? Object.entries(match.groups) : [];
+  return [groups, named];
+}
+
+/** Registers the test of `trigger` (a RegExp, or a string the text must equal); its number. */
+function textTest(trigger) {
+  if (!testerSet) {
+    setTextTester(runTextTest);
+    testerSet = true;
+  }
+  let test;
+  if (trigger instanceof RegExp) {
+    // A copy: the route keeps its own lastIndex (reset for every test, so that /g and /y
+    // patterns match from the start).
+    const regex = new RegExp(trigger.source, trigger.flags);
+    test = (text) => {
+      regex.lastIndex = 0;
+      return regex.exec(text);
+    };
+  } else {
+    const exact = String(trigger);
+    test = (text) => (text === exact ? [text] : null);
+  }
+  textTests.push(test);
+  return textTests.length - 1;
 }
 
 function checkHandler(handler) {
@@ -486,7 +519,7 @@ export class Bot {
   callbackQuery(trigger, handler) {
     return this._route(() => {
       if (trigger instanceof RegExp) {
-        this._core.routeCallbackRegex(patternOf(trigger), this._register(handler));
+        this._core.routeCallbackTest(textTest(trigger), this._register(handler));
       } else if (isPlainObject(trigger) && typeof trigger.prefix === 'string') {
         this._core.routeCallbackData(trigger.prefix, true, this._register(handler));
       } else {
@@ -499,9 +532,9 @@ export class Bot {
   hears(trigger, handler) {
     return this._route(() => {
       if (trigger instanceof RegExp) {
-        this._core.routeHears(patternOf(trigger), false, this._register(handler));
+        this._core.routeHears(textTest(trigger), this._register(handler));
       } else {
-        this._core.routeHears(String(trigger), true, this._register(handler));
+        this._core.routeText(String(trigger), this._register(handler));
       }
     });
   }
@@ -511,11 +544,7 @@ export class Bot {
     if (handler === undefined && typeof trigger === 'function') {
       return this._route(() => this._core.routeInlineQuery(undefined, this._register(trigger)));
     }
-    return this._route(() => {
-      const pattern =
-        trigger instanceof RegExp ? patternOf(trigger) : `^${String(trigger).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
-      this._core.routeInlineQuery(pattern, this._register(handler));
-    });
+    return this._route(() => this._core.routeInlineQuery(textTest(trigger), this._register(handler)));
   }
 
   /** Handles every event no other route took. */

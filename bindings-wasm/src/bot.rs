@@ -31,7 +31,7 @@ use botwire_core::runtime::dispatcher::DispatchId;
 use botwire_core::runtime::model::{
     Action, Event, EventKind, FileKind, FileUpload, Payload, SendOptions,
 };
-use botwire_core::runtime::router::{Filter, Route, Router};
+use botwire_core::runtime::router::{Filter, Route, Router, TextMatch};
 use botwire_core::runtime::storage::MemoryStorage;
 use botwire_core::runtime::trueconf_bot::TrueConfBot;
 use botwire_core::telegram::client;
@@ -190,6 +190,49 @@ fn sleep(ms: u64) -> (JsFuture, TimerGuard) {
         ms.min(MAX_TIMER_MS) as f64,
     );
     (JsFuture::from(promise), TimerGuard(handle, closure))
+}
+
+thread_local! {
+    /// JavaScript's text tests (`(test, text) => null | [groups, named]`), set once by the
+    /// package: regex routes match with JavaScript's `RegExp`, as JavaScript users write them
+    /// (and the module carries no regex engine).
+    static TEXT_TESTER: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Sets the function that runs the package's text tests: `(test, text)` returns `null` when
+/// test number `test` does not match `text`, else `[groups, named]` (`groups`: the match and
+/// its groups, strings or `undefined`; `named`: `[name, value]` pairs).
+#[wasm_bindgen(js_name = setTextTester)]
+pub fn set_text_tester(tester: Function) {
+    TEXT_TESTER.with(|t| *t.borrow_mut() = Some(tester));
+}
+
+/// The route test that runs JavaScript test `test`.
+fn host_test(test: u32) -> impl Fn(&str) -> Option<TextMatch> + Send + Sync + 'static {
+    move |text| {
+        let found = TEXT_TESTER.with(|t| {
+            let tester = t.borrow().clone()?;
+            tester
+                .call2(&JsValue::UNDEFINED, &test.into(), &JsValue::from_str(text))
+                .ok()
+        })?;
+        if found.is_null() || found.is_undefined() {
+            return None;
+        }
+        let parts = js_sys::Array::from(&found);
+        let groups = js_sys::Array::from(&parts.get(0))
+            .iter()
+            .map(|g| g.as_string())
+            .collect();
+        let named = js_sys::Array::from(&parts.get(1))
+            .iter()
+            .filter_map(|pair| {
+                let pair = js_sys::Array::from(&pair);
+                Some((pair.get(0).as_string()?, pair.get(1).as_string()))
+            })
+            .collect();
+        Some(TextMatch { groups, named })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1241,38 +1284,36 @@ impl WasmBot {
         self.route(Ok(route), handler)
     }
 
-    /// Routes button presses whose data matches `pattern`.
-    #[wasm_bindgen(js_name = routeCallbackRegex)]
-    pub fn route_callback_regex(&self, pattern: &str, handler: u32) -> Result<(), JsValue> {
-        self.route(
-            Route::callback_regex(pattern).map_err(|e| e.to_string()),
-            handler,
-        )
+    /// Routes button presses whose data passes JavaScript test `test` (see
+    /// [`set_text_tester`]).
+    #[wasm_bindgen(js_name = routeCallbackTest)]
+    pub fn route_callback_test(&self, test: u32, handler: u32) -> Result<(), JsValue> {
+        self.route(Ok(Route::callback_test(host_test(test))), handler)
     }
 
-    /// Routes new messages whose text matches `pattern` (or, with `exact`, equals it).
+    /// Routes new messages whose text is `text`.
+    #[wasm_bindgen(js_name = routeText)]
+    pub fn route_text(&self, text: &str, handler: u32) -> Result<(), JsValue> {
+        let route = Route::text(text).when(Filter::kind(EventKind::Message));
+        self.route(Ok(route), handler)
+    }
+
+    /// Routes new messages whose text passes JavaScript test `test`.
     #[wasm_bindgen(js_name = routeHears)]
-    pub fn route_hears(&self, pattern: &str, exact: bool, handler: u32) -> Result<(), JsValue> {
-        let route = if exact {
-            Ok(Route::text(pattern))
-        } else {
-            Route::regex(pattern).map_err(|e| e.to_string())
-        };
-        self.route(
-            route.map(|r| r.when(Filter::kind(EventKind::Message))),
-            handler,
-        )
+    pub fn route_hears(&self, test: u32, handler: u32) -> Result<(), JsValue> {
+        let route = Route::test(host_test(test)).when(Filter::kind(EventKind::Message));
+        self.route(Ok(route), handler)
     }
 
-    /// Routes inline queries (whose text matches `pattern`, if given).
+    /// Routes inline queries (whose text passes JavaScript test `test`, if given).
     #[wasm_bindgen(js_name = routeInlineQuery)]
-    pub fn route_inline_query(&self, pattern: Option<String>, handler: u32) -> Result<(), JsValue> {
-        let route = match pattern {
-            Some(p) => Route::regex(&p).map_err(|e| e.to_string()),
-            None => Ok(Route::catch_all()),
+    pub fn route_inline_query(&self, test: Option<u32>, handler: u32) -> Result<(), JsValue> {
+        let route = match test {
+            Some(test) => Route::test(host_test(test)),
+            None => Route::catch_all(),
         };
         self.route(
-            route.map(|r| r.when(Filter::kind(EventKind::InlineQuery))),
+            Ok(route.when(Filter::kind(EventKind::InlineQuery))),
             handler,
         )
     }

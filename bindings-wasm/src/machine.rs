@@ -377,6 +377,14 @@ pub fn match_info(matched: Option<&Match<'_, u32>>) -> MatchInfo {
                 .collect();
             MatchDetail::Captures(json!({"groups": c.groups, "named": named}).to_string())
         }
+        Extracted::Tested(t) => {
+            let named: serde_json::Map<String, Value> = t
+                .named
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone().into()))
+                .collect();
+            MatchDetail::Captures(json!({"groups": t.groups, "named": named}).to_string())
+        }
         Extracted::CallbackData { rest } => MatchDetail::CallbackRest(rest.clone()),
         _ => MatchDetail::None,
     };

@@ -231,3 +231,33 @@ test('router options: command prefixes, argument separator, case', async () => {
     assert.throws(() => new Bot({ platform: 'telegram', token: TOKEN, router: bad }), InvalidOptionsError);
   }
 });
+
+test('hears, callbackQuery and inlineQuery with a RegExp match as JavaScript does', async () => {
+  await withBot({ intake: 'none', botInfo: BOT_INFO }, async ({ bot, sim }) => {
+    const matches = [];
+    // Lookbehind, a named group, the u flag: JavaScript's syntax and meaning.
+    bot.hears(/(?<=^say )(?<word>\p{L}+)$/u, (ctx) => {
+      matches.push(ctx.match);
+      return ctx.reply(`said ${ctx.match.groups.word}`);
+    });
+    // A global pattern matches from the start every time.
+    bot.hears(/^ping (\d+)$/g, (ctx) => ctx.reply(`pong ${ctx.match[1]}`));
+    bot.hears('exactly this', (ctx) => ctx.reply('exact'));
+    bot.hears(/^HELLO$/i, (ctx) => ctx.reply('hi'));
+    bot.on('message', (ctx) => ctx.reply(`other: ${ctx.text}`));
+    for (const text of ['say Grüße', 'ping 1', 'ping 2', 'exactly this', 'exactly this!', 'hello', 'say 42']) {
+      await bot.handleUpdate(await messageUpdate(sim, text));
+    }
+    assert.deepEqual(await said(sim), [
+      'said Grüße',
+      'pong 1',
+      'pong 2',
+      'exact',
+      'other: exactly this!',
+      'hi',
+      'other: say 42',
+    ]);
+    assert.deepEqual([...matches[0]], ['Grüße', 'Grüße']);
+    assert.equal(matches[0].groups.word, 'Grüße');
+  });
+});

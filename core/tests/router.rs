@@ -7,7 +7,7 @@ use botwire_core::runtime::model::{
     Chat, ChatType, Event, EventKind, MessageKey, Payload, Platform, User,
 };
 use botwire_core::runtime::router::{
-    flavor_name, ArgSeparator, Extracted, Filter, Match, Route, Router, RouterError,
+    flavor_name, ArgSeparator, Extracted, Filter, Match, Route, Router, RouterError, TextMatch,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -940,4 +940,38 @@ fn routing_from_several_threads() {
             });
         }
     });
+}
+
+#[test]
+fn host_tests_decide_text_and_callback_routes_and_carry_their_captures() {
+    let mut r: Router<&str> = Router::new();
+    // A host's own matcher (the npm package runs a JavaScript RegExp here).
+    r.add(
+        Route::test(|text| {
+            let word = text.strip_prefix("say ")?;
+            Some(TextMatch {
+                groups: vec![Some(text.to_owned()), Some(word.to_owned())],
+                named: vec![("word".to_owned(), Some(word.to_owned()))],
+            })
+        }),
+        "say",
+    );
+    r.add(
+        Route::callback_test(|data| (data == "yes").then(TextMatch::default)),
+        "yes",
+    );
+    let m = r.route(&msg("say hi")).unwrap();
+    assert_eq!(*m.handler, "say");
+    assert_eq!(
+        m.extracted,
+        Extracted::Tested(TextMatch {
+            groups: vec![Some("say hi".into()), Some("hi".into())],
+            named: vec![("word".into(), Some("hi".into()))],
+        })
+    );
+    assert!(r.route(&msg("shout hi")).is_none());
+    // A text test is not tried on callback data, nor a data test on texts.
+    assert!(r.route(&callback("say hi")).is_none());
+    assert!(r.route(&msg("yes")).is_none());
+    assert_eq!(*r.route(&callback("yes")).unwrap().handler, "yes");
 }

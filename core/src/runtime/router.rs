@@ -529,6 +529,26 @@ enum Matcher {
     Regex(Box<RegexMatcher>),
     /// Callback data, exactly or by prefix.
     CallbackData { value: Box<str>, prefix: bool },
+    /// The host's own test of the text or the callback data.
+    Test(Box<HostTest>),
+}
+
+/// A test of a text by the host, for [`Route::test`]: its captures when it matches.
+pub type TextTest = dyn Fn(&str) -> Option<TextMatch> + Send + Sync;
+
+#[derive(Clone)]
+struct HostTest {
+    test: Arc<TextTest>,
+    /// Test the callback data instead of the text.
+    on_data: bool,
+}
+
+impl fmt::Debug for HostTest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HostTest")
+            .field("on_data", &self.on_data)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -668,6 +688,27 @@ impl Route {
         )?))))
     }
 
+    /// Events whose [`Event::text`] passes `test`, the host's own matcher (the npm package
+    /// uses JavaScript's `RegExp`, so that a pattern means what it means in JavaScript); its
+    /// captures are passed on in [`Extracted::Tested`]. `test` runs whenever the route is tried.
+    pub fn test(test: impl Fn(&str) -> Option<TextMatch> + Send + Sync + 'static) -> Route {
+        Route::with(Matcher::Test(Box::new(HostTest {
+            test: Arc::new(test),
+            on_data: false,
+        })))
+    }
+
+    /// Button presses (flavor `callback_query`) whose data passes `test` (as
+    /// [`test`](Route::test)).
+    pub fn callback_test(
+        test: impl Fn(&str) -> Option<TextMatch> + Send + Sync + 'static,
+    ) -> Route {
+        Route::with(Matcher::Test(Box::new(HostTest {
+            test: Arc::new(test),
+            on_data: true,
+        })))
+    }
+
     /// Button presses (flavor `callback_query`) whose data is exactly `data`
     /// ([`Extracted::CallbackData`] carries an empty rest).
     pub fn callback_data(data: impl Into<String>) -> Route {
@@ -754,6 +795,14 @@ impl Route {
                     v.text()?
                 };
                 m.captures(hay).map(Extracted::Captures)
+            }
+            Matcher::Test(t) => {
+                let hay = if t.on_data {
+                    v.callback_data()?
+                } else {
+                    v.text()?
+                };
+                (t.test)(hay).map(Extracted::Tested)
             }
             Matcher::CallbackData { value, prefix } => {
                 let data = v.callback_data()?;
@@ -997,6 +1046,18 @@ pub enum Extracted<'r> {
         /// The data after the route's prefix (empty for an exact match).
         rest: String,
     },
+    /// A route of the host's own test ([`Route::test`]) matched.
+    Tested(TextMatch),
+}
+
+/// What a host's test ([`Route::test`]) captured.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TextMatch {
+    /// Every group by index, group 0 being the whole match; `None` for a group that did not
+    /// take part in the match.
+    pub groups: Vec<Option<String>>,
+    /// The named groups, with their values.
+    pub named: Vec<(String, Option<String>)>,
 }
 
 /// The result of [`Router::route`]: what to run, and what the route extracted.
