@@ -556,6 +556,7 @@ export class Bot {
   use(middleware) {
     checkHandler(middleware);
     this._middleware.push(middleware);
+    this._core.setMiddleware();
     return this;
   }
 

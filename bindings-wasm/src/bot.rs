@@ -292,6 +292,8 @@ struct Core {
     update_waiters: HashSet<String>,
     /// The update `handleUpdate` (or a webhook delivery waited for) is handing in right now.
     fresh: Fresh,
+    /// JavaScript has middleware (`bot.use`), which sees every event, routed or not.
+    middleware: bool,
     /// The armed timer: its deadline, its handle, and whether it keeps the process alive (a
     /// Node timer is unref'd while nothing waits, see `arm_timer`).
     timer: Option<(Timestamp, JsValue, bool)>,
@@ -887,7 +889,13 @@ fn dispatch(core: &Shared, id: DispatchId, event: Arc<Event>, attempt: u32) {
                 let _ = c.conversations.on_key(now, key);
             }
         }
-        (c.callbacks.dispatch.clone(), info, key, payload_kept)
+        // An event no route took goes to JavaScript only when middleware wants to see it.
+        let callback = c
+            .callbacks
+            .dispatch
+            .clone()
+            .filter(|_| info.handler.is_some() || c.middleware);
+        (callback, info, key, payload_kept)
     };
     if attempt == 1 {
         if let Some(info) = undecodable_info(&event) {
@@ -1117,6 +1125,7 @@ impl WasmBot {
             http_webhook: config.http_webhook,
             update_waiters: HashSet::new(),
             fresh: Fresh::default(),
+            middleware: false,
             running: HashMap::new(),
             timer: None,
             timer_closure: None,
@@ -1316,6 +1325,13 @@ impl WasmBot {
             Ok(route.when(Filter::kind(EventKind::InlineQuery))),
             handler,
         )
+    }
+
+    /// Says that JavaScript has middleware: then every event is dispatched to it, also one
+    /// no route took (without middleware such an event completes at once, unseen).
+    #[wasm_bindgen(js_name = setMiddleware)]
+    pub fn set_middleware(&self) {
+        self.with_core(|c| c.middleware = true);
     }
 
     /// The handler of events no route matched.

@@ -261,3 +261,20 @@ test('hears, callbackQuery and inlineQuery with a RegExp match as JavaScript doe
     assert.equal(matches[0].groups.word, 'Grüße');
   });
 });
+
+test('an update no route takes settles at once, and reaches middleware once there is some', async () => {
+  await withBot({ intake: 'none', botInfo: BOT_INFO }, async ({ bot, sim }) => {
+    bot.command('start', (ctx) => ctx.reply('started'));
+    await bot.handleUpdate(await messageUpdate(sim, 'nobody routes this'));
+    await bot.handleUpdate(await messageUpdate(sim, '/start'));
+    const seen = [];
+    bot.use(async (ctx, next) => {
+      seen.push(ctx.text);
+      await next();
+    });
+    await bot.handleUpdate(await messageUpdate(sim, 'nor this'));
+    await bot.handleUpdate(await messageUpdate(sim, '/start'));
+    assert.deepEqual(seen, ['nor this', '/start']);
+    assert.deepEqual(await said(sim), ['started', 'started']);
+  });
+});
