@@ -420,9 +420,9 @@ fn arm_timer(core: &Shared) {
 struct Fresh {
     /// Its id (to tell its drop notice and its settling apart).
     update: Option<i64>,
-    /// Its body when JavaScript keeps it as text (empty otherwise): an event whose payload is
-    /// this text goes to JavaScript without it.
-    body: Vec<u8>,
+    /// JavaScript keeps its text: the event made of it goes to JavaScript without its payload
+    /// (which is that text).
+    kept: bool,
     /// It was dropped (a repeat, or too old), or settled before the call returned.
     settled: bool,
 }
@@ -437,13 +437,13 @@ struct HandIn {
 }
 
 /// Starts waiting for accepted update `update_id`, handed in now: its settling during the
-/// pump that follows is noticed. `kept_body`: the update's bytes when JavaScript keeps their
-/// text (see [`Fresh::body`]).
-fn begin_wait(c: &mut Core, update_id: i64, kept_body: Option<&[u8]>) -> HandIn {
+/// pump that follows is noticed. `kept`: JavaScript keeps the update's text (see
+/// [`Fresh::kept`]).
+fn begin_wait(c: &mut Core, update_id: i64, kept: bool) -> HandIn {
     let was_waiting = !c.update_waiters.insert(update_id.to_string());
     let fresh = Fresh {
         update: Some(update_id),
-        body: kept_body.map(<[u8]>::to_vec).unwrap_or_default(),
+        kept,
         settled: false,
     };
     HandIn {
@@ -878,8 +878,12 @@ fn feed_socket(
 fn dispatch(core: &Shared, id: DispatchId, event: Arc<Event>, attempt: u32) {
     let (callback, info, conversation_key, payload_kept) = {
         let mut c = core.borrow_mut();
-        let payload_kept = !c.fresh.body.is_empty()
-            && event.payload_text().map(str::as_bytes) == Some(c.fresh.body.as_slice());
+        // The event of the update being handed in is made of the text JavaScript has (a
+        // repeated id never gets this far, and retries come later).
+        let payload_kept = c.fresh.kept
+            && c.fresh.update.is_some()
+            && c.fresh.update == event.seq
+            && event.payload_text().is_some();
         let info = match_info(c.router.route(&event).as_ref());
         let key = c.conversations.seed(&event);
         if let Some(key) = &key {
@@ -1538,7 +1542,7 @@ impl WasmBot {
             if wait {
                 match bot.handle_webhook_update(now, &headers, body) {
                     (reply, Some(update_id)) if reply.status == 200 => {
-                        (reply, Some(begin_wait(c, update_id, None)))
+                        (reply, Some(begin_wait(c, update_id, false)))
                     }
                     (reply, _) => (reply, None),
                 }
@@ -1613,7 +1617,7 @@ impl WasmBot {
             };
             let (reply, update_id) = bot.handle_webhook_update(now, &headers, body);
             match (reply.status, update_id) {
-                (200, Some(update_id)) => begin_wait(c, update_id, kept.then_some(body)),
+                (200, Some(update_id)) => begin_wait(c, update_id, kept),
                 (503, _) if bot.is_stopped() || c.state != RunState::Running => {
                     return Err(refuse(
                         json!({"kind": "stopped", "message": "the bot is stopping"}),
