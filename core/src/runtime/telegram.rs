@@ -62,7 +62,7 @@ use crate::runtime::model::{
     split_key, Action, ActionError, ActionKind, Button, Capabilities, Capability, Chat, ChatType,
     Event, EventKind, FileKind, MessageKey, Payload, Platform, SendOptions, TextFormat, User,
 };
-use crate::telegram::api::{find_method, Api, Method};
+use crate::telegram::api::{find_method, Api, EncodeError, Method};
 use crate::telegram::enums::{ChatAction, ChatType as TgChatType, ParseMode};
 use crate::telegram::glance::{content_type_of_fields, ContentType};
 use crate::telegram::methods::{
@@ -995,12 +995,20 @@ fn request<M: Method>(
     chat_id: Option<i64>,
     counts_as_send: bool,
 ) -> Result<TelegramCall, ActionError> {
-    let request = api
-        .request(m)
-        .map_err(|e| ActionError::Encode(e.to_string()))?;
+    method_call(M::NAME, api.request(m), chat_id, counts_as_send)
+}
+
+/// The call of method `method` (one function for all methods: [`request`] is instantiated for
+/// each).
+fn method_call(
+    method: &'static str,
+    request: Result<HttpRequest, EncodeError>,
+    chat_id: Option<i64>,
+    counts_as_send: bool,
+) -> Result<TelegramCall, ActionError> {
     Ok(TelegramCall {
-        method: M::NAME,
-        request,
+        method,
+        request: request.map_err(|e| ActionError::Encode(e.to_string()))?,
         chat_id,
         counts_as_send,
     })

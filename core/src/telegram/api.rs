@@ -146,10 +146,23 @@ impl Api {
     /// [`EncodeError`] when the parameters cannot be encoded (an attach name used twice, a
     /// media group mixing kinds that cannot be mixed).
     pub fn request<M: Method>(&self, method: &M) -> Result<HttpRequest, EncodeError> {
-        let (body, content_type) = encode_body(method)?;
+        // Only the serialisation is per method; the rest is one function for all of them.
+        let (json, uploads) = collect_uploads(|| serde_json::to_vec(method));
+        self.request_of(M::NAME, M::UPLOAD_FIELDS, json, uploads)
+    }
+
+    /// The request of method `name` from its parameters serialised as JSON.
+    fn request_of(
+        &self,
+        name: &'static str,
+        upload_fields: &[&str],
+        json: Result<Vec<u8>, serde_json::Error>,
+        uploads: Vec<Upload>,
+    ) -> Result<HttpRequest, EncodeError> {
+        let (body, content_type) = encode_body(name, upload_fields, json, uploads)?;
         Ok(HttpRequest {
             method: HttpMethod::Post,
-            url: self.method_url(M::NAME),
+            url: self.method_url(name),
             headers: vec![("Content-Type".to_owned(), content_type)],
             body,
             timeout_ms: None,
@@ -157,15 +170,19 @@ impl Api {
     }
 }
 
-/// Encodes parameters as (body, content type).
-fn encode_body<M: Method>(method: &M) -> Result<(Vec<u8>, String), EncodeError> {
+/// Encodes parameters serialised as JSON, and the uploads met, as (body, content type).
+fn encode_body(
+    name: &str,
+    upload_fields: &[&str],
+    json: Result<Vec<u8>, serde_json::Error>,
+    uploads: Vec<Upload>,
+) -> Result<(Vec<u8>, String), EncodeError> {
     let ser_err = |e: serde_json::Error| EncodeError::Serialize {
-        method: M::NAME.to_owned(),
+        method: name.to_owned(),
         reason: e.to_string(),
     };
-    let (json, uploads) = collect_uploads(|| serde_json::to_vec(method));
     let json = json.map_err(ser_err)?;
-    if M::NAME == "sendMediaGroup" {
+    if name == "sendMediaGroup" {
         check_media_group(&json)?;
     }
     if uploads.is_empty() {
@@ -174,7 +191,7 @@ fn encode_body<M: Method>(method: &M) -> Result<(Vec<u8>, String), EncodeError> 
     // Nested objects keep their serialized text (and field order) verbatim.
     let params: std::collections::BTreeMap<String, &RawValue> =
         serde_json::from_slice(&json).map_err(ser_err)?;
-    multipart(M::UPLOAD_FIELDS, params, uploads)
+    multipart(upload_fields, params, uploads)
 }
 
 fn check_media_group(json: &[u8]) -> Result<(), EncodeError> {

@@ -298,10 +298,23 @@ thread_local! {
 
 /// Runs `f` (a serialization) and returns its result with the uploads it met, named.
 pub(crate) fn collect_uploads<T>(f: impl FnOnce() -> T) -> (T, Vec<Upload>) {
-    let previous = UPLOADS.with(|u| u.borrow_mut().replace(Vec::new()));
+    let previous = begin_uploads();
     let out = f();
-    let collected = UPLOADS.with(|u| std::mem::replace(&mut *u.borrow_mut(), previous));
-    (out, collected.unwrap_or_default())
+    (out, end_uploads(previous))
+}
+
+// Not generic (nor inlined into the generic function above, which is instantiated for every
+// method): one copy of the thread-local access in a binary.
+#[inline(never)]
+fn begin_uploads() -> Option<Vec<Upload>> {
+    UPLOADS.with(|u| u.borrow_mut().replace(Vec::new()))
+}
+
+#[inline(never)]
+fn end_uploads(previous: Option<Vec<Upload>>) -> Vec<Upload> {
+    UPLOADS
+        .with(|u| std::mem::replace(&mut *u.borrow_mut(), previous))
+        .unwrap_or_default()
 }
 
 impl Serialize for InputFile {
