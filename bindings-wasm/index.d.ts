@@ -505,6 +505,10 @@ export declare class Bot<P extends Platform = Platform> {
 
   start(): Promise<void>;
   stop(): Promise<{ offset: number | null }>;
+  /** Stops the bot and frees its engine and routes (a bot lives until disposed: the engine
+   * holds its callbacks); later calls fail with StoppedError. Also `await using` where the
+   * runtime has `Symbol.asyncDispose`. */
+  dispose(): Promise<void>;
   send(chatKey: string, text: string, opts?: SendOptions): Promise<ActionResult>;
   /** Sends a file to a chat by key (see `Context.replyWithFile`). */
   sendFile(chatKey: string, file: FileInput, opts?: SendFileOptions): Promise<ActionResult>;

@@ -66,20 +66,22 @@ function isPlainObject(value) {
 // Text tests of routes (`hears`, `callbackQuery` and `inlineQuery` with a RegExp or a
 // string), by number, for every bot of the module: the engine asks JavaScript, so a pattern
 // means what it means in JavaScript.
-const textTests = [];
+const textTests = new Map();
+let nextTextTest = 0;
 let testerSet = false;
 
 /** Runs text test `index` on `text`: `null`, or `[groups, named]` for the engine. */
 function runTextTest(index, text) {
-  const match = textTests[index](text);
+  const match = textTests.get(index)(text);
   if (!match) return null;
   const groups = Array.from(match, (g) => (g === undefined || g === null ? undefined : String(g)));
   const named = match.groups ? Object.entries(match.groups) : [];
   return [groups, named];
 }
 
-/** Registers the test of `trigger` (a RegExp, or a string the text must equal); its number. */
-function textTest(trigger) {
+/** Registers the test of `trigger` (a RegExp, or a string the text must equal) for `bot`;
+ * its number. */
+function textTest(bot, trigger) {
   if (!testerSet) {
     setTextTester(runTextTest);
     testerSet = true;
@@ -97,8 +99,34 @@ function textTest(trigger) {
     const exact = String(trigger);
     test = (text) => (text === exact ? [text] : null);
   }
-  textTests.push(test);
-  return textTests.length - 1;
+  const index = nextTextTest++;
+  textTests.set(index, test);
+  bot._textTests.push(index);
+  return index;
+}
+
+/** What the engine of a disposed bot answers to every call: it is stopped for good. */
+const DISPOSED = { kind: 'stopped', message: 'the bot was disposed' };
+
+const LATE_REPORTS = new Set(['complete', 'fail', 'httpResponse', 'httpError']);
+
+/** Stands in for the engine of a disposed bot: every method throws DISPOSED, as the engine
+ * throws its error descriptions. */
+function disposedCore(platform) {
+  return new Proxy(
+    {},
+    {
+      get(_target, name) {
+        if (name === 'platform') return platform;
+        if (name === 'hasSimulator') return false;
+        // Reports of handlers and requests that finish late: nobody waits for them.
+        if (LATE_REPORTS.has(name)) return () => false;
+        return () => {
+          throw DISPOSED;
+        };
+      },
+    },
+  );
 }
 
 function checkHandler(handler) {
@@ -298,6 +326,43 @@ function lazyPayload(event, text) {
   Object.defineProperty(event, 'payload', PAYLOAD);
 }
 
+/** The event object (as the runtime's `Event::to_json` writes it, without `payload`) from the
+ * JSON array of its fields the engine sends with each dispatch (`head_array` in
+ * src/bot.rs, which documents the positions). */
+function eventOf([platform, id, seq, kind, platformKind, chat, from, message, contentType, text, data, queryId]) {
+  const event = {
+    chat: chat === null ? null : chatOf(chat),
+    content_type: contentType,
+    data,
+    from: from === null ? null : userOf(from),
+    id,
+    kind,
+    message: message === null ? null : messageOf(message),
+    platform,
+    platform_kind: platformKind,
+    query_id: queryId,
+  };
+  if (seq !== null) event.seq = seq;
+  event.text = text;
+  return event;
+}
+
+function chatOf([key, type, title]) {
+  return title === null ? { key, type } : { key, type, title };
+}
+
+function userOf([key, name, username, isBot]) {
+  const user = { key };
+  if (name !== '') user.name = name;
+  if (username !== null) user.username = username;
+  user.is_bot = isBot;
+  return user;
+}
+
+function messageOf([form, a, b]) {
+  return form === 'c' ? { chat: a, id: b } : { platform: a, inline_id: b };
+}
+
 /** The longest delay `setTimeout` takes (a longer one fires at once). */
 const MAX_TIMER_MS = 0x7fffffff;
 
@@ -337,6 +402,15 @@ class Deadlines {
       this._timer = undefined;
       this._at = Infinity;
     }
+  }
+
+  /** Cancels every timeout. */
+  clear() {
+    this._entries.clear();
+    if (this._timer !== undefined) clearTimeout(this._timer);
+    this._timer = undefined;
+    this._at = Infinity;
+    this._refed = false;
   }
 
   _arm(at) {
@@ -445,6 +519,8 @@ export class Bot {
     this.simulator = this._core.hasSimulator ? new Simulator(this) : undefined;
     this.botInfo = botInfo;
     this._handlers = [];
+    this._textTests = [];
+    this._disposed = false;
     this._middleware = [];
     this._catch = undefined;
     this._notice = undefined;
@@ -519,7 +595,7 @@ export class Bot {
   callbackQuery(trigger, handler) {
     return this._route(() => {
       if (trigger instanceof RegExp) {
-        this._core.routeCallbackTest(textTest(trigger), this._register(handler));
+        this._core.routeCallbackTest(textTest(this, trigger), this._register(handler));
       } else if (isPlainObject(trigger) && typeof trigger.prefix === 'string') {
         this._core.routeCallbackData(trigger.prefix, true, this._register(handler));
       } else {
@@ -532,7 +608,7 @@ export class Bot {
   hears(trigger, handler) {
     return this._route(() => {
       if (trigger instanceof RegExp) {
-        this._core.routeHears(textTest(trigger), this._register(handler));
+        this._core.routeHears(textTest(this, trigger), this._register(handler));
       } else {
         this._core.routeText(String(trigger), this._register(handler));
       }
@@ -544,7 +620,7 @@ export class Bot {
     if (handler === undefined && typeof trigger === 'function') {
       return this._route(() => this._core.routeInlineQuery(undefined, this._register(trigger)));
     }
-    return this._route(() => this._core.routeInlineQuery(textTest(trigger), this._register(handler)));
+    return this._route(() => this._core.routeInlineQuery(textTest(this, trigger), this._register(handler)));
   }
 
   /** Handles every event no other route took. */
@@ -621,6 +697,7 @@ export class Bot {
   /** Stops gracefully: intake stops (the long poll is aborted), running handlers and their
    * actions finish, the cursor is confirmed. Resolves with `{ offset }`. */
   async stop() {
+    if (this._disposed) return { offset: null };
     this._stopped = true;
     this._started = false;
     const starting = this._starting;
@@ -628,6 +705,35 @@ export class Bot {
     this._starting = undefined;
     return this._core.stop();
   }
+
+  /** Stops the bot (as `stop()`) and frees what it holds: its engine, its WebAssembly memory,
+   * its routes. A bot lives until disposed: the engine holds its callbacks. Every later call
+   * fails with a StoppedError; disposing again does nothing. Also `await using bot = ...`. */
+  async dispose() {
+    if (this._disposed) return;
+    try {
+      await this.stop();
+    } catch {
+      // Disposed all the same: nothing of it is used again.
+    }
+    if (this._disposed) return;
+    this._disposed = true;
+    this._stopped = true;
+    for (const index of this._textTests) textTests.delete(index);
+    this._textTests = [];
+    for (const entry of this._requests?.values() ?? []) entry.abort();
+    const core = this._core;
+    this._core = disposedCore(this.platform);
+    core.free();
+    // Nothing the engine was asked for ever answers now.
+    const info = DISPOSED;
+    for (const pending of this._actions.values()) pending.reject(info);
+    this._actions.clear();
+    this._early.clear();
+    for (const key of [...this._updates.keys()]) this._settled(key, info);
+    this._deadlines.clear();
+  }
+
 
   /** Sends `text` to a chat by its key (`"telegram:42"`, `"trueconf:<chat id>"`). */
   send(chatKey, text, opts = undefined) {
@@ -998,8 +1104,9 @@ export class Bot {
 
   /** Runs the middleware and the handler of dispatch `id`, then tells the engine:
    * `complete(id)`, or `fail(id, reason)` when the handler threw or did not settle within the
-   * handler timeout. The event comes as JSON text; a payload kept as text, a Telegram update,
-   * comes apart from it and is parsed when first read. The match comes as arguments: the
+   * handler timeout. The event comes as the JSON text of an array of its fields (see `eventOf`);
+   * its payload apart, as JSON text parsed when first read (none: the text of the
+   * `handleUpdate` call under way, see `payloadKept`). The match comes as arguments: the
    * handler's index (`undefined`: no route matched), the attempt, the conversation key, and
    * what the route extracted (`matchKind` 1: a command, `matchText` the JSON text of `{ name,
    * prefix, username, args, rest }`; 2: regex captures, the JSON text of `{ groups, named }`;
@@ -1007,7 +1114,7 @@ export class Bot {
    * the text of the `handleUpdate` call under way (`_freshText`). */
   _dispatch(id, eventJson, payloadText, handlerIndex, attempt, conversationKey, matchKind, matchText, payloadKept) {
     if (payloadKept) payloadText = this._freshText;
-    const event = JSON.parse(eventJson);
+    const event = eventOf(JSON.parse(eventJson));
     if (payloadText !== undefined) lazyPayload(event, payloadText);
     const match = { attempt, conversationKey, command: undefined, captures: undefined, callbackRest: undefined };
     if (matchKind === 1) match.command = JSON.parse(matchText);
@@ -1103,4 +1210,11 @@ export class Bot {
       this._report(new HandlerError(e, undefined));
     }
   }
+}
+
+// `await using bot = new Bot(...)` where the runtime has explicit resource management.
+if (typeof Symbol.asyncDispose === 'symbol') {
+  Bot.prototype[Symbol.asyncDispose] = function asyncDispose() {
+    return this.dispose();
+  };
 }

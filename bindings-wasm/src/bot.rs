@@ -29,7 +29,7 @@ use botwire_core::runtime::bot::{BotOutput, TelegramBot};
 use botwire_core::runtime::conversation::Conversations;
 use botwire_core::runtime::dispatcher::DispatchId;
 use botwire_core::runtime::model::{
-    Action, Event, EventKind, FileKind, FileUpload, Payload, SendOptions,
+    Action, Event, EventKind, FileKind, FileUpload, MessageKey, Payload, SendOptions,
 };
 use botwire_core::runtime::router::{Filter, Route, Router, TextMatch};
 use botwire_core::runtime::storage::MemoryStorage;
@@ -247,9 +247,10 @@ enum RunState {
 struct Callbacks {
     /// `dispatch(id, eventJson, payloadText, handler, attempt, conversationKey, matchKind,
     /// matchText, payloadKept)`: runs the handler, which reports back with `complete(id)` or
-    /// `fail(id, reason)`. The event is JSON text; a payload kept as text (a Telegram update)
-    /// comes apart from it (`undefined` otherwise), or, with `payloadKept`, is not sent at all:
-    /// it is the text of the `handleUpdate` call under way, which JavaScript holds. `handler`
+    /// `fail(id, reason)`. The event is the JSON text of an array of its fields
+    /// ([`head_array`]); its payload comes apart as JSON text, or, with `payloadKept`, is not
+    /// sent at all: it is the text of the `handleUpdate` call under way, which JavaScript
+    /// holds. `handler`
     /// is the matched route's handler (`undefined`: none); `matchKind` and `matchText` are what
     /// the route extracted (see `MatchDetail::parts`).
     dispatch: Option<Function>,
@@ -915,11 +916,18 @@ fn dispatch(core: &Shared, id: DispatchId, event: Arc<Event>, attempt: u32) {
         settle_update(core, &event.id);
         return;
     };
-    // The event goes across as JSON text; a Telegram update comes apart, as the text it
-    // arrived in, which JavaScript parses only when the handler reads it.
-    let text = match event.payload_text() {
-        Some(_) => event.head_json_text(),
-        None => event.to_json_untyped().to_string(),
+    // The event goes across as a JSON array of its fields (`head_array`); its payload apart,
+    // as JSON text JavaScript parses only when the handler reads it: a Telegram update as
+    // the text it arrived in (none when JavaScript holds that text), anything else written
+    // out.
+    let text = head_array(&event);
+    let written;
+    let payload = match event.payload_text() {
+        Some(kept) => Some(kept).filter(|_| !payload_kept),
+        None => {
+            written = event.payload.to_json_untyped().to_string();
+            Some(written.as_str())
+        }
     };
     core.borrow_mut().running.insert(id.0, event.clone());
     let (match_kind, match_text) = info.detail.parts();
@@ -930,7 +938,7 @@ fn dispatch(core: &Shared, id: DispatchId, event: Arc<Event>, attempt: u32) {
         &JsValue::UNDEFINED,
         id.0 as f64,
         &text,
-        event.payload_text().filter(|_| !payload_kept),
+        payload,
         info.handler,
         attempt,
         conversation_key.as_deref(),
@@ -940,6 +948,99 @@ fn dispatch(core: &Shared, id: DispatchId, event: Arc<Event>, attempt: u32) {
     ) {
         finish_dispatch(core, id.0, Err(reason_of(&e)));
     }
+}
+
+/// An event's fields but its payload, as the text of a JSON array that `eventOf` in
+/// `js/bot.js` turns into the object [`Event::to_json`] writes (without `payload`): `[platform,
+/// id, seq, kind, platform_kind, chat, from, message, content_type, text, data, query_id]`,
+/// where `chat` is `[key, type, title]`, `from` `[key, name, username, is_bot]`, `message`
+/// `["c", chat, id]` or `["i", platform, inline_id]`, and absent values `null`. Positions
+/// rather than names: shorter to write, and much quicker for JavaScript to parse, once per
+/// dispatched event.
+fn head_array(event: &Event) -> String {
+    fn text(out: &mut Vec<u8>, s: &str) {
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+    fn opt(out: &mut Vec<u8>, s: Option<&str>) {
+        match s {
+            Some(s) => text(out, s),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+    let mut out = Vec::with_capacity(160 + event.text.as_ref().map_or(0, |t| t.len() * 2));
+    out.push(b'[');
+    text(&mut out, event.platform.as_str());
+    out.push(b',');
+    text(&mut out, &event.id);
+    out.push(b',');
+    match event.seq {
+        Some(seq) => out.extend_from_slice(seq.to_string().as_bytes()),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.push(b',');
+    text(&mut out, event.kind.as_str());
+    out.push(b',');
+    text(&mut out, &event.platform_kind);
+    out.push(b',');
+    match &event.chat {
+        Some(chat) => {
+            out.push(b'[');
+            text(&mut out, &chat.key);
+            out.push(b',');
+            text(&mut out, chat.chat_type.as_str());
+            out.push(b',');
+            opt(&mut out, chat.title.as_deref());
+            out.push(b']');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    out.push(b',');
+    match &event.from {
+        Some(user) => {
+            out.push(b'[');
+            text(&mut out, &user.key);
+            out.push(b',');
+            text(&mut out, &user.name);
+            out.push(b',');
+            opt(&mut out, user.username.as_deref());
+            out.extend_from_slice(if user.is_bot { b",true]" } else { b",false]" });
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    out.push(b',');
+    match &event.message {
+        Some(MessageKey::InChat { chat, id }) => {
+            out.extend_from_slice(b"[\"c\",");
+            text(&mut out, chat);
+            out.push(b',');
+            text(&mut out, id);
+            out.push(b']');
+        }
+        Some(MessageKey::Inline {
+            platform,
+            inline_id,
+        }) => {
+            out.extend_from_slice(b"[\"i\",");
+            text(&mut out, platform.as_str());
+            out.push(b',');
+            text(&mut out, inline_id);
+            out.push(b']');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    for field in [
+        event.content_type.as_deref(),
+        event.text.as_deref(),
+        event.data.as_deref(),
+        event.query_id.as_deref(),
+    ] {
+        out.push(b',');
+        opt(&mut out, field);
+    }
+    out.push(b']');
+    // Only UTF-8 went in.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// A handler finished (`Ok`) or failed: the runtime is told, and a completed event settles

@@ -4,6 +4,8 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import {
   Bot,
   DeadLetterError,
@@ -277,4 +279,108 @@ test('an update no route takes settles at once, and reaches middleware once ther
     assert.deepEqual(seen, ['nor this', '/start']);
     assert.deepEqual(await said(sim), ['started', 'started']);
   });
+});
+
+/** JSON text with every object's keys sorted. */
+function canonical(value) {
+  return JSON.stringify(value, (_key, v) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
+      : v,
+  );
+}
+
+test('ctx.event holds what the runtime writes for the event, for every kind of update', async () => {
+  // No network: handed-in updates, a transport answering from memory.
+  const bot = new Bot({
+    platform: 'telegram',
+    token: TOKEN,
+    intake: 'none',
+    botInfo: BOT_INFO,
+    transport: async () => ({ status: 200, body: '{"ok":true,"result":true}' }),
+    dispatch: { maxAttempts: 1 },
+  });
+  const seen = new Map();
+  const dead = new Map();
+  bot.use((ctx) => {
+    seen.set(ctx.event.id, ctx.event);
+    throw new Error('to the dead letters, which carry the event as the runtime writes it');
+  });
+  bot.catch((e) => {
+    if (e instanceof DeadLetterError) dead.set(e.event.id, e.event);
+  });
+  const user = { id: 7, is_bot: false, first_name: 'Zoë "Z" \\ Ünal', username: 'zoe' };
+  const bare = { id: 8, is_bot: true, first_name: '' };
+  const group = { id: -100123, type: 'supergroup', title: 'Chat "Ω" 😀\n' };
+  const updates = [
+    { update_id: 1, message: { message_id: 3, date: 1, chat: { id: 7, type: 'private', first_name: 'Zoë' }, from: user, text: 'hi "there" \u2028 😀' } },
+    { update_id: 2, message: { message_id: 4, date: 1, chat: group, from: bare, caption: 'a photo', photo: [{ file_id: 'p', file_unique_id: 'u', width: 1, height: 1 }] } },
+    { update_id: 3, channel_post: { message_id: 5, date: 1, chat: { id: -1001, type: 'channel', title: 'News' }, text: 'post' } },
+    { update_id: 4, edited_message: { message_id: 3, date: 1, edit_date: 2, chat: group, from: user, text: 'edited' } },
+    { update_id: 5, callback_query: { id: 'q1', from: user, chat_instance: 'c', data: 'pressed', message: { message_id: 9, date: 1, chat: group, text: 'menu' } } },
+    { update_id: 6, callback_query: { id: 'q2', from: bare, chat_instance: 'c', inline_message_id: 'inl-1', data: 'x' } },
+    { update_id: 7, inline_query: { id: 'iq', from: user, query: 'find "me"', offset: '' } },
+    { update_id: 8, chosen_inline_result: { result_id: 'r1', from: user, query: 'q', inline_message_id: 'inl-2' } },
+    { update_id: 9, my_chat_member: { chat: group, from: user, date: 1, old_chat_member: { status: 'left', user: bare }, new_chat_member: { status: 'member', user: bare } } },
+    { update_id: 10, message_reaction: { chat: group, message_id: 3, user, date: 1, old_reaction: [], new_reaction: [{ type: 'emoji', emoji: '👍' }] } },
+    { update_id: 11, future_kind: { anything: [1, 2] } },
+    { update_id: 12, message: { message_id: 1 } },
+  ];
+  try {
+    for (const update of updates) await bot.handleUpdate(update);
+    assert.equal(seen.size, updates.length, 'every update reached the middleware');
+    for (const update of updates) {
+      const id = String(update.update_id);
+      const event = seen.get(id);
+      const { payload, ...written } = dead.get(id);
+      const { payload: given, ...head } = event;
+      assert.deepEqual(given, update, `payload of update ${id}`);
+      assert.deepEqual(payload, update);
+      // The same fields with the same values: nothing missing, nothing added, no `undefined`.
+      assert.equal(canonical(head), canonical(written), `event of update ${id}`);
+    }
+    // Spot checks of the shape itself.
+    assert.deepEqual(seen.get('1').from, { key: 'telegram:7', name: user.first_name, username: 'zoe', is_bot: false });
+    assert.deepEqual(seen.get('2').from, { key: 'telegram:8', is_bot: true });
+    assert.deepEqual(seen.get('2').chat, { key: 'telegram:-100123', type: 'supergroup', title: group.title });
+    assert.deepEqual(seen.get('6').message, { platform: 'telegram', inline_id: 'inl-1' });
+    assert.deepEqual(seen.get('5').message, { chat: 'telegram:-100123', id: '9' });
+    assert.equal(seen.get('3').from, null);
+    assert.equal(seen.get('7').chat, null);
+    assert.equal(seen.get('1').seq, 1);
+  } finally {
+    await bot.stop();
+  }
+});
+
+test('dispose frees a bot: later calls are StoppedErrors, and disposed bots are garbage', async () => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc');
+  const collected = { count: 0 };
+  const registry = new FinalizationRegistry(() => collected.count++);
+  const transport = async () => ({ status: 200, body: '{"ok":true,"result":{"message_id":1,"date":1,"chat":{"id":7,"type":"private"}}}' });
+  const update = (id) => ({ update_id: id, message: { message_id: id, date: 1, chat: { id: 7, type: 'private' }, from: { id: 7, is_bot: false, first_name: 'A' }, text: 'hi' } });
+  const N = 200;
+  let last;
+  for (let i = 0; i < N; i++) {
+    const bot = new Bot({ platform: 'telegram', token: TOKEN, intake: 'none', botInfo: BOT_INFO, transport });
+    bot.hears(/^h(i)$/, (ctx) => ctx.reply(`heard ${ctx.match[1]}`));
+    bot.command('start', (ctx) => ctx.reply('hello'));
+    await bot.handleUpdate(update(i + 1));
+    registry.register(bot, i);
+    await bot.dispose();
+    await bot.dispose();
+    if (i === N - 1) last = bot;
+  }
+  await assert.rejects(last.handleUpdate(update(1000)), StoppedError);
+  await assert.rejects(last.send('telegram:7', 'x'), StoppedError);
+  await assert.rejects(last.api.getMe(), StoppedError);
+  assert.deepEqual(await last.stop(), { offset: null });
+  last = undefined;
+  for (let round = 0; round < 20 && collected.count < N - 1; round++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  // Without dispose none is ever collected: the engine holds each bot's callbacks.
+  assert.ok(collected.count >= N - 1, `${collected.count} of ${N} disposed bots collected`);
 });

@@ -376,6 +376,9 @@ webhookBot.sendFile("telegram:42", new Blob(["x"]), { name: "x.txt" });
 webhookBot.sendFile("telegram:42", { name: "a.txt", bytes: new Uint8Array(0) }, { kind: "sticker" });
 // @ts-expect-error a file has a name
 webhookBot.sendFile("telegram:42", { bytes: new Uint8Array(0) });
+const disposed: Promise<void> = webhookBot.dispose();
+// @ts-expect-error dispose takes no argument
+webhookBot.dispose(true);
 
 void telegramBot;
 void trueconfBot;
