@@ -54,15 +54,15 @@ help:
 	@echo "  c-test c-valgrind c-examples (C scenarios against botwire-sim under ASan+UBSan and"
 	@echo "  valgrind, the abuse suite, the C and C++ example bots; 'make c-bench' times the C ABI)"
 	@echo "  trueconf-peer (python-trueconf-bot, TrueConf's Python client, against botwire-sim)"
-	@echo "  types-check npm-test npm-smoke workerd-test browser-test (the npm package: tsc on its"
-	@echo "  declarations, node --test, against telegram-test-api, a webhook Worker in workerd, the"
-	@echo "  web demo in headless Chromium)"
+	@echo "  types-check npm-test npm-smoke workerd-test fetch-runtimes-test browser-test (the npm"
+	@echo "  package: tsc on its declarations, node --test, against telegram-test-api, a webhook"
+	@echo "  Worker in workerd, webhook servers in Deno and Bun, the web demo in headless Chromium)"
 
 # Cheapest checks first, so a formatting slip fails in seconds; the dev build made by
 # test-rust is reused by c-smoke.
 test: fmt-check codegen-check clippy test-rust coverage doc c-smoke c-test c-valgrind c-examples \
 	header-check install-check wasm fuzz-build \
-	trueconf-peer types-check npm-test npm-smoke workerd-test browser-test
+	trueconf-peer types-check npm-test npm-smoke workerd-test fetch-runtimes-test browser-test
 	$(call heading,"all checks passed")
 
 fmt-check:
@@ -246,6 +246,17 @@ workerd-test: npm-build
 		cd tests/workerd && npm install --no-audit --no-fund --no-package-lock; \
 	fi
 	BOTWIRE_SIM="$(TARGET_DIR)/debug/botwire-sim" node --test tests/workerd/workerd.test.mjs
+
+# The package in Deno and Bun (both from npm, pinned in tests/fetch-runtimes/package.json): a
+# webhook server on `bot.webhookHandler()`, on loopback, replying through botwire-sim.
+.PHONY: fetch-runtimes-test
+fetch-runtimes-test: npm-build
+	$(call heading,"npm package: webhook servers in Deno and Bun")
+	$(CARGO) build -q -p botwire-sim
+	if [ ! -x tests/fetch-runtimes/node_modules/.bin/deno ] || [ ! -x tests/fetch-runtimes/node_modules/.bin/bun ]; then \
+		cd tests/fetch-runtimes && npm install --no-audit --no-fund --no-package-lock; \
+	fi
+	BOTWIRE_SIM="$(TARGET_DIR)/debug/botwire-sim" node --test tests/fetch-runtimes/fetch-runtimes.test.mjs
 
 # The web demo (web-demo/): builds the npm package, then serves the page and the package on
 # 127.0.0.1 and prints the URL (PORT=8080 for a fixed port; Ctrl-C stops it).

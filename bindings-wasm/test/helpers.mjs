@@ -3,7 +3,8 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
@@ -134,4 +135,32 @@ export async function importSimulatorBuild() {
   } finally {
     await rm(copy, { recursive: true, force: true });
   }
+}
+
+/** A free loopback port (closed again before the caller's server takes it). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Copies what the package ships (package.json `files`) into `dir`; returns its manifest and
+ * the JS and wasm files, relative to `dir`. */
+export async function copyPackage(dir) {
+  const manifest = JSON.parse(await readFile(path.join(packageDir, 'package.json'), 'utf8'));
+  const shipped = [];
+  for (const entry of manifest.files) {
+    const from = path.join(packageDir, entry);
+    await cp(from, path.join(dir, entry), { recursive: true });
+    if (entry.endsWith('/')) {
+      for (const name of await readdir(from, { recursive: true })) shipped.push(path.posix.join(entry, name));
+    } else shipped.push(entry);
+  }
+  await writeFile(path.join(dir, 'package.json'), JSON.stringify(manifest));
+  return { manifest, modules: shipped.filter((f) => f.endsWith('.js') || f.endsWith('.wasm')) };
 }

@@ -10,44 +10,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { control, packageDir, startSim, TOKEN, transcript, until } from '../../bindings-wasm/test/helpers.mjs';
+import { control, copyPackage, freePort, startSim, TOKEN, transcript, until } from '../../bindings-wasm/test/helpers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const workerdBin = path.join(here, 'node_modules', '.bin', 'workerd');
-
-/** A free loopback port (closed again before workerd takes it). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Copies what the package ships (package.json `files`) into `dir`; returns the JS and wasm
- * files, relative to `dir`. */
-async function copyPackage(dir) {
-  const manifest = JSON.parse(await readFile(path.join(packageDir, 'package.json'), 'utf8'));
-  const shipped = [];
-  for (const entry of manifest.files) {
-    const from = path.join(packageDir, entry);
-    await cp(from, path.join(dir, entry), { recursive: true });
-    if (entry.endsWith('/')) {
-      const { readdir } = await import('node:fs/promises');
-      for (const name of await readdir(from, { recursive: true })) shipped.push(path.posix.join(entry, name));
-    } else shipped.push(entry);
-  }
-  await writeFile(path.join(dir, 'package.json'), JSON.stringify(manifest));
-  return { manifest, modules: shipped.filter((f) => f.endsWith('.js') || f.endsWith('.wasm')) };
-}
 
 function workerScript(simUrl, entry) {
   return `import { Bot, version } from './botwire/${entry}';
