@@ -164,3 +164,47 @@ export async function copyPackage(dir) {
   await writeFile(path.join(dir, 'package.json'), JSON.stringify(manifest));
   return { manifest, modules: shipped.filter((f) => f.endsWith('.js') || f.endsWith('.wasm')) };
 }
+
+/** Runs a webhook server program (`file args`, in `opts.cwd`) that answers `GET /version`
+ * with the package's version and takes Telegram deliveries on `POST /hook`, and waits until
+ * it serves on `port`. Resolves with `{ version, output(), deliver(update, secret?), stop() }`:
+ * what it printed so far, a delivery with the secret-token header, and a kill. */
+export async function serveWebhook(file, args, { cwd, env = {}, port, name }) {
+  const child = spawn(file, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+  };
+  const base = `http://127.0.0.1:${port}`;
+  let version;
+  try {
+    await until(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
+        try {
+          const r = await fetch(`${base}/version`, { signal: AbortSignal.timeout(2000) });
+          version = await r.text();
+          return r.status === 200;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 30000, everyMs: 100, what: `${name} to serve` },
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const deliver = (update, secret = 's3cret') =>
+    fetch(`${base}/hook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret },
+      body: JSON.stringify(update),
+      signal: AbortSignal.timeout(10000),
+    });
+  return { version, output: () => output, deliver, stop };
+}

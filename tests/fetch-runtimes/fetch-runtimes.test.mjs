@@ -7,12 +7,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { control, copyPackage, freePort, startSim, TOKEN, transcript, until } from '../../bindings-wasm/test/helpers.mjs';
+import { control, copyPackage, freePort, serveWebhook, startSim, TOKEN, transcript, until } from '../../bindings-wasm/test/helpers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = (name) => path.join(here, 'node_modules', '.bin', name);
@@ -60,40 +59,16 @@ for (const [runtime, command] of Object.entries(runtimes)) {
     const sim = await startSim();
     const dir = await mkdtemp(path.join(tmpdir(), `botwire-${runtime}-`));
     let server;
-    let output = '';
     try {
       await mkdir(path.join(dir, 'botwire'));
       const { manifest } = await copyPackage(path.join(dir, 'botwire'));
       const port = await freePort();
       await writeFile(path.join(dir, 'server.js'), serverScript(runtime, sim.url, port));
       const [file, args, env] = command(dir);
-      server = spawn(file, args, { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      server.stdout.on('data', (d) => (output += d));
-      server.stderr.on('data', (d) => (output += d));
-      const base = `http://127.0.0.1:${port}`;
-      let version;
-      await until(
-        async () => {
-          if (server.exitCode !== null) throw new Error(`${runtime} exited with ${server.exitCode}:\n${output}`);
-          try {
-            const r = await fetch(`${base}/version`, { signal: AbortSignal.timeout(2000) });
-            version = await r.text();
-            return r.status === 200;
-          } catch {
-            return false;
-          }
-        },
-        { timeoutMs: 30000, everyMs: 100, what: `${runtime} to serve` },
-      );
-      assert.equal(version, manifest.version);
+      server = await serveWebhook(file, args, { cwd: dir, env, port, name: runtime });
+      const { deliver, output } = server;
+      assert.equal(server.version, manifest.version);
 
-      const deliver = (update, secret = 's3cret') =>
-        fetch(`${base}/hook`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret },
-          body: JSON.stringify(update),
-          signal: AbortSignal.timeout(10000),
-        });
       // The simulator keeps each update for a poller that never comes; it is delivered here.
       for (const [user, text] of [[42, 'first'], [43, '/fail'], [42, 'third']]) {
         await control(sim, '/control/message', { user_id: user, text });
@@ -101,8 +76,8 @@ for (const [runtime, command] of Object.entries(runtimes)) {
       const updates = await control(sim, '/control/updates');
       assert.equal(updates.length, 3);
 
-      assert.equal((await deliver(updates[0], 'wrong')).status, 401, output);
-      for (const update of updates) assert.equal((await deliver(update)).status, 200, output);
+      assert.equal((await deliver(updates[0], 'wrong')).status, 401, output());
+      for (const update of updates) assert.equal((await deliver(update)).status, 200, output());
       const t = await transcript(sim, { min: 2, waitMs: 10000 });
       assert.deepEqual(
         t.map((e) => [e.chat_id, e.text]),
@@ -110,18 +85,15 @@ for (const [runtime, command] of Object.entries(runtimes)) {
           [42, `${runtime}: first`],
           [42, `${runtime}: third`],
         ],
-        output,
+        output(),
       );
-      await until(() => output.includes('bot.catch: HandlerError handler failed: handler failed on purpose'), {
+      await until(() => output().includes('bot.catch: HandlerError handler failed: handler failed on purpose'), {
         timeoutMs: 10000,
-        what: `the handler's error in ${runtime}'s output (${output})`,
+        what: `the handler's error in ${runtime}'s output (${output()})`,
       });
-      assert.doesNotMatch(output, /Uncaught|uncaught|Unhandled|unhandled/, output);
+      assert.doesNotMatch(output(), /Uncaught|uncaught|Unhandled|unhandled/, output());
     } finally {
-      if (server && server.exitCode === null) {
-        server.kill('SIGKILL');
-        await new Promise((r) => server.once('exit', r));
-      }
+      await server?.stop();
       await sim.stop();
       await rm(dir, { recursive: true, force: true });
     }

@@ -9,12 +9,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { control, copyPackage, freePort, startSim, TOKEN, transcript, until } from '../../bindings-wasm/test/helpers.mjs';
+import { control, copyPackage, freePort, serveWebhook, startSim, TOKEN, transcript } from '../../bindings-wasm/test/helpers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const workerdBin = path.join(here, 'node_modules', '.bin', 'workerd');
@@ -79,8 +78,7 @@ ${list.join('\n')}
 test('a webhook Worker on the package, in workerd, replies through the simulator', { timeout: 120000 }, async () => {
   const sim = await startSim();
   const dir = await mkdtemp(path.join(tmpdir(), 'botwire-workerd-'));
-  let workerd;
-  let output = '';
+  let server;
   try {
     await mkdir(path.join(dir, 'botwire'));
     const { manifest, modules } = await copyPackage(path.join(dir, 'botwire'));
@@ -92,62 +90,36 @@ test('a webhook Worker on the package, in workerd, replies through the simulator
     const port = await freePort();
     await writeFile(path.join(dir, 'config.capnp'), config(modules, port));
 
-    workerd = spawn(workerdBin, ['serve', 'config.capnp', '--verbose'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    workerd.stdout.on('data', (d) => (output += d));
-    workerd.stderr.on('data', (d) => (output += d));
-    const base = `http://127.0.0.1:${port}`;
-    let version;
-    await until(
-      async () => {
-        if (workerd.exitCode !== null) throw new Error(`workerd exited with ${workerd.exitCode}:\n${output}`);
-        try {
-          const r = await fetch(`${base}/version`, { signal: AbortSignal.timeout(2000) });
-          version = await r.text();
-          return r.status === 200;
-        } catch {
-          return false;
-        }
-      },
-      { timeoutMs: 30000, everyMs: 100, what: 'workerd to serve the Worker' },
-    );
-    assert.equal(version, manifest.version);
+    server = await serveWebhook(workerdBin, ['serve', 'config.capnp', '--verbose'], { cwd: dir, port, name: 'workerd' });
+    const { deliver, output } = server;
+    assert.equal(server.version, manifest.version);
 
-    const deliver = (update, secret = 's3cret') =>
-      fetch(`${base}/hook`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret },
-        body: JSON.stringify(update),
-        signal: AbortSignal.timeout(10000),
-      });
     // The simulator keeps each update for a poller that never comes; it is delivered here.
     await control(sim, '/control/message', { user_id: 42, text: 'first' });
     await control(sim, '/control/message', { user_id: 43, text: 'second' });
     const updates = await control(sim, '/control/updates');
     assert.equal(updates.length, 2);
 
-    assert.equal((await deliver(updates[0], 'wrong')).status, 401, output);
+    assert.equal((await deliver(updates[0], 'wrong')).status, 401, output());
     const first = await deliver(updates[0]);
-    assert.equal(first.status, 200, output);
+    assert.equal(first.status, 200, output());
     // The response came before the handler's reply (which waits 200 ms first).
     const early = await control(sim, '/control/transcript?since=0&min=0&wait_ms=0');
     assert.equal(early.length, 0, JSON.stringify(early));
     let t = await transcript(sim, { min: 1, waitMs: 10000 });
-    assert.equal(t[0].text, 'worker: first', output);
+    assert.equal(t[0].text, 'worker: first', output());
 
     // The same bot, in the next request.
-    assert.equal((await deliver(updates[1])).status, 200, output);
+    assert.equal((await deliver(updates[1])).status, 200, output());
     t = await transcript(sim, { min: 2, waitMs: 10000 });
     assert.deepEqual(
       t.map((e) => e.text),
       ['worker: first', 'worker: second'],
-      output,
+      output(),
     );
-    assert.doesNotMatch(output, /bot\.catch:|Uncaught|uncaught/, output);
+    assert.doesNotMatch(output(), /bot\.catch:|Uncaught|uncaught/, output());
   } finally {
-    if (workerd && workerd.exitCode === null) {
-      workerd.kill('SIGKILL');
-      await new Promise((r) => workerd.once('exit', r));
-    }
+    await server?.stop();
     await sim.stop();
     await rm(dir, { recursive: true, force: true });
   }
