@@ -80,7 +80,7 @@ codegen-check:
 clippy:
 	$(call heading,"clippy")
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(CARGO) clippy -p botwire-wasm --all-targets --features simulator -- -D warnings
+	$(CARGO) clippy -p botwire-wasm --all-targets --features simulator,client -- -D warnings
 
 test-rust:
 	$(call heading,"cargo test")

@@ -2,14 +2,22 @@
 //! out. The `#[wasm_bindgen]` layer in `lib.rs` only converts between these types and JS
 //! values, so everything here is tested natively.
 
-use crate::json::{event_to_json_untyped, output_to_json_with, request_to_json};
-use botwire_core::io::{HttpErrorKind, RequestId, Timestamp};
-use botwire_core::telegram::api::{parse_raw, Api, DEFAULT_API_ROOT};
-use botwire_core::telegram::client::Json;
+use botwire_core::io::HttpErrorKind;
 use botwire_core::telegram::client::{PollingConfig, WebhookConfig};
-use botwire_core::telegram::{ClientConfig, Intake, TelegramClient};
+use botwire_core::telegram::{ClientConfig, Intake};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
+// The client layer (`Session`, `buildRequest`, `parseResponse`), with the cargo feature
+// `client` (and in tests).
+#[cfg(any(feature = "client", test))]
+use {
+    crate::json::{event_to_json_untyped, output_to_json_with, request_to_json},
+    botwire_core::io::{RequestId, Timestamp},
+    botwire_core::telegram::api::{parse_raw, Api, DEFAULT_API_ROOT},
+    botwire_core::telegram::client::Json,
+    botwire_core::telegram::TelegramClient,
+    serde_json::json,
+};
 
 /// The largest integer a JS number holds exactly.
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
@@ -164,11 +172,13 @@ pub fn headers_from_json(headers: &Value) -> Result<Vec<(String, String)>, Strin
 /// The Telegram client with JS-shaped inputs and JSON outputs. Updates stay JSON text and
 /// calls are built without the typed model (JavaScript gets JSON anyway; the module then
 /// contains none of the typed model's code).
+#[cfg(any(feature = "client", test))]
 #[derive(Debug)]
 pub struct Session {
     client: TelegramClient<Json>,
 }
 
+#[cfg(any(feature = "client", test))]
 impl Session {
     /// A client from its option bag (as JSON text).
     pub fn new(options_json: &str) -> Result<Self, String> {
@@ -253,6 +263,7 @@ impl Session {
 
 /// `buildRequest`: the request of a method call, as the JSON object of an `http` output's
 /// `request`.
+#[cfg(any(feature = "client", test))]
 pub fn build_request(
     token: &str,
     api_root: Option<&str>,
@@ -274,6 +285,7 @@ pub fn build_request(
 /// `parseResponse`: `{"ok":true,"result":..}` or `{"ok":false,"error":{..}}`, the same
 /// shapes as a `response` event. The envelope is read and errors classified; the result is
 /// handed on as the server sent it (`method` names the call in error messages only).
+#[cfg(any(feature = "client", test))]
 pub fn parse_response(_method: &str, status: u16, body: &[u8]) -> Value {
     let parsed = parse_raw(status, body).map(|raw| raw.get());
     match parsed {
