@@ -1204,7 +1204,7 @@ impl WasmBot {
             MachineConfig::Telegram(c) => Machine::Telegram(Box::new(
                 TelegramBot::new_json(*c).map_err(|e| js_error(e.to_string()))?,
             )),
-            MachineConfig::TrueConf(c) => Machine::TrueConf(Box::new(TrueConfBot::new(*c))),
+            MachineConfig::TrueConf(c) => Machine::TrueConf(Box::new(TrueConfBot::new_json(*c))),
         };
         let mut router = config.router;
         let sim = if config.simulator {

@@ -10,6 +10,7 @@ use botwire_core::runtime::model::{Action, Platform};
 use botwire_core::runtime::router::{Extracted, Match};
 use botwire_core::runtime::trueconf_bot::TrueConfBot;
 use botwire_core::telegram::client::Json;
+use botwire_core::trueconf::session::Json as TrueConfJson;
 use botwire_core::trueconf::TrueConfError;
 use serde_json::{json, Value};
 
@@ -19,8 +20,9 @@ pub enum Machine {
     /// Telegram, with updates kept as JSON (JavaScript gets JSON anyway, and the module then
     /// contains none of the typed Bot API model).
     Telegram(Box<TelegramBot<Json>>),
-    /// TrueConf.
-    TrueConf(Box<TrueConfBot>),
+    /// TrueConf, with server events kept as JSON (the module then contains none of the typed
+    /// TrueConf event model).
+    TrueConf(Box<TrueConfBot<TrueConfJson>>),
 }
 
 fn not_websocket() -> String {

@@ -4,10 +4,14 @@
 //! Besides "never panics", it checks cheap invariants: a request frame re-encodes (and its
 //! acknowledgement re-parses) with the same id; the id to acknowledge does not depend on the
 //! size limit and agrees with an independent reading of the JSON; a typed event names its own
-//! method and survives its wire form; the expiry of a JWT is the payload's numeric `exp`; a
+//! method and survives its wire form, and the reader of events kept as JSON gives the same
+//! shared event as the typed one; the expiry of a JWT is the payload's numeric `exp`; a
 //! probed version prints and re-parses to itself.
 #![no_main]
 
+use botwire_core::runtime::model::Payload;
+use botwire_core::runtime::trueconf::event_from_server;
+use botwire_core::runtime::trueconf_json::event_from_json;
 use botwire_core::trueconf::auth::{
     jwt_expiry, parse_auth_response, parse_connects_port, parse_server_info, parse_token,
     parse_vsstatus, JwtError, ServerVersion,
@@ -215,6 +219,16 @@ fn check_event(method: &str, payload: &str) {
     let event = parse_event(method, payload);
     let _ = event.chat_id();
     let wire = event.payload_json();
+    // The reader of events kept as JSON agrees with the typed path.
+    let mut typed = event_from_server(7, event.clone(), payload.to_owned());
+    let mut lean = event_from_json(7, method.to_owned(), payload.to_owned());
+    assert_eq!(
+        lean.payload.trueconf_json().map(|p| p.decoded),
+        Some(!matches!(event, ServerEvent::Unknown { .. }))
+    );
+    typed.payload = Payload::Json(Box::new(Value::Null));
+    lean.payload = Payload::Json(Box::new(Value::Null));
+    assert_eq!(lean, typed, "{method}: the two readers disagree");
     match &event {
         ServerEvent::Unknown {
             method: m,

@@ -15,7 +15,8 @@
 //! - [`telegram`]: the Telegram adapter (updates to events, actions to requests).
 //! - [`bot`]: all of it wired to the Telegram client.
 //! - [`trueconf`] and [`trueconf_bot`]: the TrueConf adapter and the same wiring on the
-//!   TrueConf session, with the same outputs.
+//!   TrueConf session, with the same outputs; [`trueconf_json`]: the same events from server
+//!   events kept as JSON, without the typed event model.
 //!
 //! # An example bot
 //!
@@ -105,3 +106,4 @@ pub mod telegram;
 pub mod telegram_json;
 pub mod trueconf;
 pub mod trueconf_bot;
+pub mod trueconf_json;

@@ -278,8 +278,10 @@ pub enum Payload {
     Telegram(Box<crate::telegram::types::Update>),
     /// A Telegram update kept as JSON text (see [`super::telegram_json`]).
     TelegramJson(Box<super::telegram_json::TelegramJson>),
-    /// A TrueConf server event.
+    /// A TrueConf server event, typed.
     TrueConf(Box<TrueConfPayload>),
+    /// A TrueConf server event kept as JSON text (see [`super::trueconf_json`]).
+    TrueConfJson(Box<super::trueconf_json::TrueConfJson>),
     /// Any other platform's event as JSON.
     Json(Box<serde_json::Value>),
 }
@@ -318,10 +320,18 @@ impl Payload {
         }
     }
 
-    /// The TrueConf event, if this is one.
+    /// The TrueConf event, if this is a typed one.
     pub fn trueconf(&self) -> Option<&TrueConfPayload> {
         match self {
             Payload::TrueConf(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The TrueConf event kept as JSON, if this is one.
+    pub fn trueconf_json(&self) -> Option<&super::trueconf_json::TrueConfJson> {
+        match self {
+            Payload::TrueConfJson(p) => Some(p),
             _ => None,
         }
     }
@@ -346,6 +356,7 @@ impl Payload {
                 serde_json::from_str(u.update.json()).unwrap_or(serde_json::Value::Null)
             }
             Payload::TrueConf(p) => p.to_json(),
+            Payload::TrueConfJson(p) => p.to_json(),
             Payload::Json(v) => (**v).clone(),
         }
     }
@@ -402,7 +413,8 @@ impl Event {
         self.payload.telegram()
     }
 
-    /// The TrueConf event, when the event came from TrueConf.
+    /// The typed TrueConf event, when the event came from TrueConf in the typed form (`None`
+    /// for an event kept as JSON, [`Payload::TrueConfJson`]).
     pub fn trueconf(&self) -> Option<&crate::trueconf::events::ServerEvent> {
         self.payload.trueconf().map(|p| &p.event)
     }

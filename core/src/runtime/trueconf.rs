@@ -386,11 +386,11 @@ pub fn chat_type(code: i64) -> ChatType {
     }
 }
 
-fn chat_key(id: &str) -> String {
+pub(super) fn chat_key(id: &str) -> String {
     Platform::TrueConf.key(id)
 }
 
-fn user(id: &str) -> User {
+pub(super) fn user(id: &str) -> User {
     User {
         key: Platform::TrueConf.key(id),
         name: String::new(),
@@ -423,7 +423,7 @@ fn content_type(content: &Content) -> &'static str {
     }
 }
 
-fn base_event(id: String, kind: EventKind, platform_kind: &'static str) -> Event {
+pub(super) fn base_event(id: String, kind: EventKind, platform_kind: &'static str) -> Event {
     Event {
         platform: Platform::TrueConf,
         id,

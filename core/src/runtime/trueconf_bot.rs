@@ -25,11 +25,12 @@ use super::bot::{ActError, ActionFailure, ActionId, BotOutput};
 use super::dispatcher::{DispatchError, DispatchId, Dispatcher, DispatcherConfig};
 use super::model::{Action, ActionError, Event, FileKind};
 use super::trueconf::{event_from_server, translate, TrueConfCall, TrueConfOptions};
+use super::trueconf_json::event_from_json;
 use crate::io::{ConnId, HttpErrorKind, RequestId, Timestamp};
-use crate::trueconf::events::{parse_event, ServerEvent};
+use crate::trueconf::events::parse_event;
 use crate::trueconf::session::{
-    CallId, ContractError, FileToSend, Output, SessionConfig, SessionEvent, TrueConfSession,
-    UploadId,
+    CallId, ContractError, EventForm, FileToSend, Json, Output, SessionConfig, SessionEvent,
+    TrueConfSession, Typed, UploadId,
 };
 use crate::trueconf::TrueConfError;
 use serde::{Deserialize, Serialize};
@@ -97,11 +98,14 @@ enum Issued {
     Upload(UploadId),
 }
 
-/// The bot. See the module docs.
+/// The bot. See the module docs. `F` is the form server events take ([`Typed`] by default:
+/// the event's payload is [`Payload::TrueConf`](super::model::Payload::TrueConf); with
+/// [`Json`] it is [`Payload::TrueConfJson`](super::model::Payload::TrueConfJson), and nothing
+/// of the typed event model is decoded, see [`TrueConfBot::new_json`]).
 #[derive(Debug)]
-pub struct TrueConfBot {
+pub struct TrueConfBot<F: EventForm = Typed> {
     config: TrueConfBotConfig,
-    session: TrueConfSession,
+    session: TrueConfSession<F>,
     dispatcher: Dispatcher,
     options: TrueConfOptions,
     /// Per chat (`""` for actions that name none): the action in flight or waiting for its
@@ -120,10 +124,26 @@ pub struct TrueConfBot {
 }
 
 impl TrueConfBot {
-    /// A bot; nothing happens until [`start`](Self::start).
+    /// A bot with typed server events; nothing happens until [`start`](Self::start).
     pub fn new(config: TrueConfBotConfig) -> Self {
+        Self::with_form(config)
+    }
+}
+
+impl TrueConfBot<Json> {
+    /// A bot whose server events stay JSON text and are read by
+    /// [`trueconf_json`](super::trueconf_json): the same events and behaviour, and none of
+    /// the typed event decoders in the binary.
+    pub fn new_json(config: TrueConfBotConfig) -> Self {
+        Self::with_form(config)
+    }
+}
+
+impl<F: EventForm> TrueConfBot<F> {
+    /// A bot in form `F`; nothing happens until [`start`](Self::start).
+    pub fn with_form(config: TrueConfBotConfig) -> Self {
         TrueConfBot {
-            session: TrueConfSession::new(config.session.clone()),
+            session: TrueConfSession::with_form(config.session.clone()),
             dispatcher: Dispatcher::new(config.dispatch.clone()),
             options: TrueConfOptions {
                 bot_id: None,
@@ -145,13 +165,13 @@ impl TrueConfBot {
     }
 
     /// The session.
-    pub fn session(&self) -> &TrueConfSession {
+    pub fn session(&self) -> &TrueConfSession<F> {
         &self.session
     }
 
     /// The session, for calls outside the shared model (typed methods, downloads). Their
     /// answers arrive as [`BotOutput::TrueConf`].
-    pub fn session_mut(&mut self) -> &mut TrueConfSession {
+    pub fn session_mut(&mut self) -> &mut TrueConfSession<F> {
         &mut self.session
     }
 
@@ -399,8 +419,11 @@ impl TrueConfBot {
                 .get("payload")
                 .map(|p| p.to_string())
                 .unwrap_or_default();
-            let event = parse_event(method, &payload);
-            let event = event_from_server(n as u64, event, payload);
+            let event = if F::KEEPS_JSON {
+                event_from_json(n as u64, method.to_owned(), payload)
+            } else {
+                event_from_server(n as u64, parse_event(method, &payload), payload)
+            };
             if self.dispatcher.submit(now, event).is_ok() {
                 restored += 1;
             }
@@ -555,11 +578,20 @@ impl TrueConfBot {
 
     fn on_session_event(&mut self, now: Timestamp, e: SessionEvent) {
         match e {
+            // The `Json` form's session never hands out a typed event; the guard keeps the typed
+            // translation out of programs using only that form.
             SessionEvent::Server {
                 frame_id,
                 event,
                 raw,
-            } => self.on_server_event(now, frame_id, *event, raw),
+            } if !F::KEEPS_JSON => {
+                self.on_server_event(now, event_from_server(frame_id, *event, raw))
+            }
+            SessionEvent::ServerJson {
+                frame_id,
+                method,
+                raw,
+            } => self.on_server_event(now, event_from_json(frame_id, method, raw)),
             SessionEvent::Response { call, result, .. } => {
                 if let Some(lane) = self.issued.remove(&Issued::Call(call)) {
                     match result {
@@ -627,8 +659,7 @@ impl TrueConfBot {
         }
     }
 
-    fn on_server_event(&mut self, now: Timestamp, frame_id: u64, event: ServerEvent, raw: String) {
-        let shared: Event = event_from_server(frame_id, event, raw);
+    fn on_server_event(&mut self, now: Timestamp, shared: Event) {
         if self.stopping {
             self.held.push(shared.payload.to_json_untyped());
             return;

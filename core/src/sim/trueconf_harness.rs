@@ -28,7 +28,9 @@ use super::trueconf::{SimConfig, SimConn, SimWsOut, TrueConfSim};
 use crate::io::{ConnId, HttpErrorKind, HttpRequest, RequestId, Timestamp};
 use crate::runtime::bot::BotOutput;
 use crate::runtime::trueconf_bot::{TrueConfBot, TrueConfBotConfig};
-use crate::trueconf::session::{Credentials, Output, SessionConfig, SessionEvent, TrueConfSession};
+use crate::trueconf::session::{
+    Credentials, EventForm, Json, Output, SessionConfig, SessionEvent, TrueConfSession,
+};
 use std::collections::{HashMap, VecDeque};
 
 /// One output of a TrueConf state machine, as the harness sees it.
@@ -74,7 +76,7 @@ pub trait WsMachine {
 
 // The harness reports only what the machine asked for, so contract errors cannot happen;
 // frames on a connection the machine already forgot are legitimately refused and ignored.
-impl WsMachine for TrueConfSession {
+impl<F: EventForm> WsMachine for TrueConfSession<F> {
     type Event = SessionEvent;
     fn next_step(&mut self) -> Option<WsStep<SessionEvent>> {
         Some(match self.poll_output()? {
@@ -116,7 +118,7 @@ impl WsMachine for TrueConfSession {
     }
 }
 
-impl WsMachine for TrueConfBot {
+impl<F: EventForm> WsMachine for TrueConfBot<F> {
     type Event = BotOutput;
     fn next_step(&mut self) -> Option<WsStep<BotOutput>> {
         Some(match self.poll_output()? {
@@ -212,6 +214,16 @@ impl TrueConfHarness<TrueConfBot> {
         let mut config = TrueConfBotConfig::new(sim_session_config(&sim));
         tweak(&mut config);
         Self::with_machine(sim, TrueConfBot::new(config))
+    }
+}
+
+impl TrueConfHarness<TrueConfBot<Json>> {
+    /// A harness with a bot whose server events stay JSON text
+    /// ([`TrueConfBot::new_json`]), logging in with the simulator's bot account.
+    pub fn bot_json(sim: SimConfig, tweak: impl FnOnce(&mut TrueConfBotConfig)) -> Self {
+        let mut config = TrueConfBotConfig::new(sim_session_config(&sim));
+        tweak(&mut config);
+        Self::with_machine(sim, TrueConfBot::new_json(config))
     }
 }
 

@@ -53,6 +53,7 @@ use crate::io::{ConnId, HttpErrorKind, HttpRequest, IdAllocator, RequestId, Seed
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
+use std::marker::PhantomData;
 
 pub use super::frame::RawPayload;
 pub use super::upload::{
@@ -298,12 +299,21 @@ pub enum SessionEvent {
         /// When the next attempt starts; `None` when the session stops instead.
         reconnect_at: Option<Timestamp>,
     },
-    /// A server event, already acknowledged.
+    /// A server event, already acknowledged (the [`Typed`] form).
     Server {
         /// The frame's id (already acknowledged).
         frame_id: u64,
         /// The event (boxed: typed events are large).
         event: Box<ServerEvent>,
+        /// The frame's payload as received (JSON text).
+        raw: String,
+    },
+    /// A server event, already acknowledged, kept as received (the [`Json`] form).
+    ServerJson {
+        /// The frame's id (already acknowledged).
+        frame_id: u64,
+        /// The frame's `method`.
+        method: String,
         /// The frame's payload as received (JSON text).
         raw: String,
     },
@@ -565,8 +575,42 @@ impl Conn {
     }
 }
 
-/// The TrueConf session. See the module docs.
-pub struct TrueConfSession {
+/// How a session hands out server events: typed ([`Typed`], the default:
+/// [`SessionEvent::Server`]) or kept as received ([`Json`]: [`SessionEvent::ServerJson`]).
+/// The choice is a type parameter, so a program that uses only the [`Json`] form does not
+/// contain the typed event decoders ([`parse_event`] and the types it builds).
+pub trait EventForm: sealed::Sealed + fmt::Debug + 'static {
+    /// Whether server events stay JSON text.
+    #[doc(hidden)]
+    const KEEPS_JSON: bool;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Typed {}
+    impl Sealed for super::Json {}
+}
+
+/// Server events typed with [`parse_event`] ([`SessionEvent::Server`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Typed;
+
+impl EventForm for Typed {
+    const KEEPS_JSON: bool = false;
+}
+
+/// Server events kept as their method and payload text ([`SessionEvent::ServerJson`]); the
+/// session reads only the author of `sendMessage` events (to drop the bot's own messages).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json;
+
+impl EventForm for Json {
+    const KEEPS_JSON: bool = true;
+}
+
+/// The TrueConf session. See the module docs. `F` chooses how server events are handed out
+/// ([`Typed`] by default, or [`Json`]).
+pub struct TrueConfSession<F: EventForm = Typed> {
     config: SessionConfig,
     base: String,
     rng: SeededRng,
@@ -596,9 +640,10 @@ pub struct TrueConfSession {
     limits: Option<serde_json::Value>,
     uploads: BTreeMap<UploadId, UploadFlow>,
     downloads: BTreeMap<DownloadId, DownloadFlow>,
+    form: PhantomData<F>,
 }
 
-impl fmt::Debug for TrueConfSession {
+impl<F: EventForm> fmt::Debug for TrueConfSession<F> {
     // A summary: the token, payloads and file bytes stay out of logs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TrueConfSession")
@@ -618,8 +663,25 @@ impl fmt::Debug for TrueConfSession {
 }
 
 impl TrueConfSession {
-    /// A session; nothing happens until [`start`](Self::start).
+    /// A session handing out typed server events; nothing happens until
+    /// [`start`](Self::start).
     pub fn new(config: SessionConfig) -> Self {
+        Self::with_form(config)
+    }
+}
+
+impl TrueConfSession<Json> {
+    /// A session handing out server events as received ([`SessionEvent::ServerJson`]);
+    /// nothing happens until [`start`](Self::start).
+    pub fn new_json(config: SessionConfig) -> Self {
+        Self::with_form(config)
+    }
+}
+
+impl<F: EventForm> TrueConfSession<F> {
+    /// A session handing out server events in form `F`; nothing happens until
+    /// [`start`](Self::start).
+    pub fn with_form(config: SessionConfig) -> Self {
         let base = auth::base_url(config.https, &config.host, config.port);
         let token = match &config.credentials {
             Credentials::Token(t) => Some(t.clone()),
@@ -653,6 +715,7 @@ impl TrueConfSession {
             limits: None,
             uploads: BTreeMap::new(),
             downloads: BTreeMap::new(),
+            form: PhantomData,
         }
     }
 
@@ -1736,6 +1799,20 @@ impl TrueConfSession {
                 }
             }
             _ => {}
+        }
+        if F::KEEPS_JSON {
+            if method == "sendMessage"
+                && self.config.drop_own_messages
+                && self.is_own_message(payload)
+            {
+                return;
+            }
+            self.emit(SessionEvent::ServerJson {
+                frame_id,
+                method: method.to_owned(),
+                raw: payload.to_owned(),
+            });
+            return;
         }
         let event = parse_event(method, payload);
         if method == "sendMessage" && self.config.drop_own_messages {
