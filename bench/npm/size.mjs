@@ -43,6 +43,12 @@ const total = {
   gzip: files.reduce((a, f) => a + f.gzip, 0),
 };
 const wasmFile = files.find((f) => f.file.endsWith('.wasm'));
+// What a runtime loads: the module and the JavaScript (no types, README or manifest).
+const loaded = files.filter((f) => f.file.endsWith('.wasm') || f.file.endsWith('.js'));
+const code = {
+  bytes: loaded.reduce((a, f) => a + f.bytes, 0),
+  gzip: loaded.reduce((a, f) => a + f.gzip, 0),
+};
 
 // A further wasm-opt -Oz pass on a copy of the module, when available.
 let wasmOpt = { available: false };
@@ -71,6 +77,7 @@ const size = {
   package: `${manifest.name}@${manifest.version}`,
   files,
   total,
+  code,
   wasm: wasmFile,
   target_gzip_bytes: TARGET_GZIP_BYTES,
   wasm_opt: wasmOpt,
@@ -79,6 +86,7 @@ const size = {
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 for (const f of files) console.log(`${f.file.padEnd(30)} ${kb(f.bytes).padStart(10)} ${kb(f.gzip).padStart(10)} gzip`);
 console.log(`${'everything shipped'.padEnd(30)} ${kb(total.bytes).padStart(10)} ${kb(total.gzip).padStart(10)} gzip (target at most ${kb(TARGET_GZIP_BYTES)})`);
+console.log(`${'of which .wasm and .js'.padEnd(30)} ${kb(code.bytes).padStart(10)} ${kb(code.gzip).padStart(10)} gzip (what a runtime loads)`);
 if (wasmOpt.bytes !== undefined) {
   console.log(`wasm-opt -Oz: ${kb(wasmFile.bytes)} -> ${kb(wasmOpt.bytes)} (${kb(wasmFile.gzip)} -> ${kb(wasmOpt.gzip)} gzip)`);
 } else {
