@@ -533,23 +533,6 @@ pub struct TelegramCall {
 ///   method, inline results that are not `InlineQueryResult`s, a button without exactly one
 ///   of `data` and `url`.
 pub fn translate(api: &Api, action: &Action) -> Result<TelegramCall, ActionError> {
-    translate_in::<false>(api, action)
-}
-
-/// [`translate`] without the typed model where an action carries JSON: `Call` arguments and
-/// inline query results travel as given (built by [`Api::request_json`]) instead of being
-/// checked against the method's parameters. Used with updates kept as JSON
-/// ([`client::Json`](crate::telegram::client::Json)), so a binary needs none of the typed
-/// decoders.
-///
-/// # Errors
-/// As [`translate`], except that arguments and inline results are not checked beyond being
-/// JSON objects (arrays for results) and their uploads decoding.
-pub fn translate_json(api: &Api, action: &Action) -> Result<TelegramCall, ActionError> {
-    translate_in::<true>(api, action)
-}
-
-fn translate_in<const JSON: bool>(api: &Api, action: &Action) -> Result<TelegramCall, ActionError> {
     let send = action.is_send();
     match action {
         Action::Send {
@@ -630,32 +613,6 @@ fn translate_in<const JSON: bool>(api: &Api, action: &Action) -> Result<Telegram
             m.text = text.clone();
             m.show_alert = alert.then_some(true);
             request(api, &m, None, send)
-        }
-        Action::AnswerInline {
-            query_id,
-            results,
-            cache_time,
-        } if JSON => {
-            if !results.is_array() {
-                return Err(ActionError::Encode(
-                    "inline query results: expected an array".to_owned(),
-                ));
-            }
-            let mut args = serde_json::Map::new();
-            args.insert("inline_query_id".to_owned(), query_id.as_str().into());
-            args.insert("results".to_owned(), results.clone());
-            if let Some(t) = cache_time {
-                args.insert("cache_time".to_owned(), (*t).into());
-            }
-            let (method, request) = api
-                .request_json("answerInlineQuery", &serde_json::Value::Object(args))
-                .map_err(|e| ActionError::Encode(e.to_string()))?;
-            Ok(TelegramCall {
-                method,
-                request,
-                chat_id: None,
-                counts_as_send: send,
-            })
         }
         Action::AnswerInline {
             query_id,
@@ -769,12 +726,225 @@ fn translate_in<const JSON: bool>(api: &Api, action: &Action) -> Result<Telegram
             platform,
             method,
             args,
-        } if JSON => call_json(api, *platform, method, args),
+        } => call(api, *platform, method, args),
+    }
+}
+
+/// [`translate`] without the typed model: the parameters of every action are built as a
+/// JSON object and encoded as [`Api::request_json`] encodes calls by name, so a binary using
+/// only this (with updates kept as JSON, [`client::Json`](crate::telegram::client::Json))
+/// needs none of the typed methods' encoders nor the typed decoders. The requests are the
+/// same as [`translate`]'s, up to the order of the JSON body's keys; `Call` arguments and
+/// inline query results travel as given instead of being checked against the method's
+/// parameters.
+///
+/// # Errors
+/// As [`translate`], except that arguments and inline results are not checked beyond being
+/// JSON objects (arrays for results) with the method's required parameters and their
+/// uploads decoding.
+pub fn translate_json(api: &Api, action: &Action) -> Result<TelegramCall, ActionError> {
+    let send = action.is_send();
+    match action {
+        Action::Send {
+            chat,
+            text,
+            options,
+        } => {
+            let chat = chat_id(chat)?;
+            let p = send_message_json(&chat, text, options, None)?;
+            finish_json(api, "sendMessage", &p, &chat, send)
+        }
+        Action::Reply { to, text, options } => {
+            let (chat, message_id) = chat_message(to, "reply to an inline message")?;
+            let p = send_message_json(&chat, text, options, Some(message_id))?;
+            finish_json(api, "sendMessage", &p, &chat, send)
+        }
+        Action::Edit {
+            message,
+            text,
+            options,
+        } => {
+            let mut p = Params::new();
+            put(&mut p, "text", text.as_str().into());
+            text_options_json(&mut p, options);
+            if let Some(rows) = &options.keyboard {
+                put(&mut p, "reply_markup", keyboard_json(rows)?);
+            }
+            let chat = target_json(&mut p, message)?;
+            params_request(api, "editMessageText", &p, chat, send)
+        }
+        Action::EditKeyboard {
+            message,
+            keyboard: rows,
+        } => {
+            let mut p = Params::new();
+            if let Some(rows) = rows {
+                put(&mut p, "reply_markup", keyboard_json(rows)?);
+            }
+            let chat = target_json(&mut p, message)?;
+            params_request(api, "editMessageReplyMarkup", &p, chat, send)
+        }
+        Action::Delete { message } => {
+            let (chat, id) = chat_message(message, "delete an inline message")?;
+            let p = chat_message_json(&chat, id);
+            finish_json(api, "deleteMessage", &p, &chat, send)
+        }
+        Action::React { message, emoji } => {
+            let (chat, id) = chat_message(message, "react to an inline message")?;
+            let mut p = chat_message_json(&chat, id);
+            let reaction = emoji.iter().map(|e| {
+                let mut r = Params::new();
+                put(&mut r, "type", "emoji".into());
+                put(&mut r, "emoji", e.as_str().into());
+                serde_json::Value::Object(r)
+            });
+            put(&mut p, "reaction", reaction.collect());
+            finish_json(api, "setMessageReaction", &p, &chat, send)
+        }
+        Action::Forward { message, to } => {
+            let (from, id) = chat_message(message, "forward an inline message")?;
+            let to = chat_id(to)?;
+            let mut p = chat_json(&to);
+            put(&mut p, "from_chat_id", chat_value(&from));
+            put(&mut p, "message_id", id.into());
+            finish_json(api, "forwardMessage", &p, &to, send)
+        }
+        Action::AnswerButton {
+            query_id,
+            text,
+            alert,
+        } => {
+            let mut p = Params::new();
+            put(&mut p, "callback_query_id", query_id.as_str().into());
+            if let Some(text) = text {
+                put(&mut p, "text", text.as_str().into());
+            }
+            if *alert {
+                put(&mut p, "show_alert", true.into());
+            }
+            params_request(api, "answerCallbackQuery", &p, None, send)
+        }
+        Action::AnswerInline {
+            query_id,
+            results,
+            cache_time,
+        } => {
+            if !results.is_array() {
+                return Err(ActionError::Encode(
+                    "inline query results: expected an array".to_owned(),
+                ));
+            }
+            let mut args = Params::new();
+            put(&mut args, "inline_query_id", query_id.as_str().into());
+            put(&mut args, "results", results.clone());
+            if let Some(t) = cache_time {
+                put(&mut args, "cache_time", (*t).into());
+            }
+            let (method, request) = api
+                .request_json("answerInlineQuery", &serde_json::Value::Object(args))
+                .map_err(|e| ActionError::Encode(e.to_string()))?;
+            Ok(TelegramCall {
+                method,
+                request,
+                chat_id: None,
+                counts_as_send: send,
+            })
+        }
+        Action::Upload {
+            chat,
+            file,
+            kind,
+            caption,
+        } => {
+            let chat = chat_id(chat)?;
+            let (method, field) = match kind {
+                FileKind::Document => ("sendDocument", "document"),
+                FileKind::Photo => ("sendPhoto", "photo"),
+                FileKind::Video => ("sendVideo", "video"),
+                FileKind::Audio => ("sendAudio", "audio"),
+                FileKind::Voice => ("sendVoice", "voice"),
+            };
+            // Named as the typed path names a single upload.
+            let name = "file0";
+            let mut p = chat_json(&chat);
+            put(&mut p, field, format!("attach://{name}").into());
+            if let Some(caption) = caption {
+                put(&mut p, "caption", caption.as_str().into());
+            }
+            let upload = Upload {
+                file_name: file.name.clone(),
+                mime_type: file.mime.clone(),
+                data: Arc::from(file.bytes.as_slice()),
+                attach_name: Some(name.to_owned()),
+            };
+            let request = api.request_params(method, &[field], &p, vec![upload]);
+            method_call(method, request, numeric(Some(&chat)), send)
+        }
+        Action::Typing { chat } => {
+            let chat = chat_id(chat)?;
+            let mut p = chat_json(&chat);
+            put(&mut p, "action", "typing".into());
+            finish_json(api, "sendChatAction", &p, &chat, send)
+        }
+        Action::Pin { message } => {
+            let (chat, id) = chat_message(message, "pin an inline message")?;
+            let p = chat_message_json(&chat, id);
+            finish_json(api, "pinChatMessage", &p, &chat, send)
+        }
+        Action::Unpin { message } => {
+            let (chat, id) = chat_message(message, "unpin an inline message")?;
+            let p = chat_message_json(&chat, id);
+            finish_json(api, "unpinChatMessage", &p, &chat, send)
+        }
+        Action::Kick { chat, user } => {
+            let chat = chat_id(chat)?;
+            let user = user_id(user)?;
+            let mut p = chat_json(&chat);
+            put(&mut p, "user_id", user.into());
+            let method = if matches!(chat, ChatId::Id(id) if is_basic_group(id)) {
+                "banChatMember"
+            } else {
+                "unbanChatMember"
+            };
+            finish_json(api, method, &p, &chat, send)
+        }
+        Action::Ban { chat, user, until } => {
+            let chat = chat_id(chat)?;
+            let mut p = chat_json(&chat);
+            put(&mut p, "user_id", user_id(user)?.into());
+            if let Some(until) = until {
+                put(&mut p, "until_date", (*until).into());
+            }
+            finish_json(api, "banChatMember", &p, &chat, send)
+        }
+        Action::Unban { chat, user } => {
+            let chat = chat_id(chat)?;
+            let mut p = chat_json(&chat);
+            put(&mut p, "user_id", user_id(user)?.into());
+            put(&mut p, "only_if_banned", true.into());
+            finish_json(api, "unbanChatMember", &p, &chat, send)
+        }
+        Action::SetTitle { chat, title } => {
+            let chat = chat_id(chat)?;
+            let mut p = chat_json(&chat);
+            put(&mut p, "title", title.as_str().into());
+            finish_json(api, "setChatTitle", &p, &chat, send)
+        }
+        Action::SetDescription { chat, description } => {
+            let chat = chat_id(chat)?;
+            let mut p = chat_json(&chat);
+            put(&mut p, "description", description.as_str().into());
+            finish_json(api, "setChatDescription", &p, &chat, send)
+        }
+        Action::Leave { chat } => {
+            let chat = chat_id(chat)?;
+            finish_json(api, "leaveChat", &chat_json(&chat), &chat, send)
+        }
         Action::Call {
             platform,
             method,
             args,
-        } => call(api, *platform, method, args),
+        } => call_json(api, *platform, method, args),
     }
 }
 
@@ -948,16 +1118,20 @@ fn keyboard(rows: &[Vec<Button>]) -> Result<InlineKeyboardMarkup, ActionError> {
                     match (&b.data, &b.url) {
                         (Some(data), None) => Ok(button.callback_data(data.as_str())),
                         (None, Some(url)) => Ok(button.url(url.as_str())),
-                        _ => Err(ActionError::Encode(format!(
-                            "button {:?} needs exactly one of data and url",
-                            b.text
-                        ))),
+                        _ => Err(bad_button(b)),
                     }
                 })
                 .collect::<Result<Vec<_>, _>>()
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(InlineKeyboardMarkup::new(rows))
+}
+
+fn bad_button(b: &Button) -> ActionError {
+    ActionError::Encode(format!(
+        "button {:?} needs exactly one of data and url",
+        b.text
+    ))
 }
 
 fn send_message(
@@ -1012,6 +1186,136 @@ fn method_call(
         chat_id,
         counts_as_send,
     })
+}
+
+/// The parameters of a request built as JSON.
+type Params = serde_json::Map<String, serde_json::Value>;
+
+fn put(p: &mut Params, key: &str, value: serde_json::Value) {
+    p.insert(key.to_owned(), value);
+}
+
+fn chat_value(chat: &ChatId) -> serde_json::Value {
+    match chat {
+        ChatId::Id(id) => (*id).into(),
+        ChatId::Username(name) => name.as_str().into(),
+    }
+}
+
+/// `{"chat_id": chat}`.
+fn chat_json(chat: &ChatId) -> Params {
+    let mut p = Params::new();
+    put(&mut p, "chat_id", chat_value(chat));
+    p
+}
+
+/// `{"chat_id": chat, "message_id": id}`.
+fn chat_message_json(chat: &ChatId, id: i64) -> Params {
+    let mut p = chat_json(chat);
+    put(&mut p, "message_id", id.into());
+    p
+}
+
+/// The message an edit acts on, as `chat_id` and `message_id` or `inline_message_id`; the
+/// numeric chat.
+fn target_json(p: &mut Params, message: &MessageKey) -> Result<Option<i64>, ActionError> {
+    match target(message)? {
+        Target::Chat(chat, id) => {
+            put(p, "chat_id", chat_value(&chat));
+            put(p, "message_id", id.into());
+            Ok(numeric(Some(&chat)))
+        }
+        Target::Inline(id) => {
+            put(p, "inline_message_id", id.into());
+            Ok(None)
+        }
+    }
+}
+
+/// `parse_mode` and `link_preview_options` of a text.
+fn text_options_json(p: &mut Params, o: &SendOptions) {
+    let mode = match o.format {
+        None | Some(TextFormat::Plain) => None,
+        Some(TextFormat::Html) => Some("HTML"),
+        Some(TextFormat::MarkdownV2) => Some("MarkdownV2"),
+        Some(TextFormat::Markdown) => Some("Markdown"),
+    };
+    if let Some(mode) = mode {
+        put(p, "parse_mode", mode.into());
+    }
+    if o.no_link_preview {
+        let mut preview = Params::new();
+        put(&mut preview, "is_disabled", true.into());
+        put(p, "link_preview_options", preview.into());
+    }
+}
+
+/// An `InlineKeyboardMarkup`.
+fn keyboard_json(rows: &[Vec<Button>]) -> Result<serde_json::Value, ActionError> {
+    let mut keyboard: Vec<serde_json::Value> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut buttons: Vec<serde_json::Value> = Vec::with_capacity(row.len());
+        for b in row {
+            let mut button = Params::new();
+            put(&mut button, "text", b.text.as_str().into());
+            match (&b.data, &b.url) {
+                (Some(data), None) => put(&mut button, "callback_data", data.as_str().into()),
+                (None, Some(url)) => put(&mut button, "url", url.as_str().into()),
+                _ => return Err(bad_button(b)),
+            }
+            buttons.push(button.into());
+        }
+        keyboard.push(buttons.into());
+    }
+    let mut markup = Params::new();
+    put(&mut markup, "inline_keyboard", keyboard.into());
+    Ok(markup.into())
+}
+
+fn send_message_json(
+    chat: &ChatId,
+    text: &str,
+    options: &SendOptions,
+    reply_to: Option<i64>,
+) -> Result<Params, ActionError> {
+    let mut p = chat_json(chat);
+    put(&mut p, "text", text.into());
+    text_options_json(&mut p, options);
+    if options.silent {
+        put(&mut p, "disable_notification", true.into());
+    }
+    if let Some(id) = reply_to {
+        let mut reply = Params::new();
+        put(&mut reply, "message_id", id.into());
+        put(&mut p, "reply_parameters", reply.into());
+    }
+    if let Some(rows) = &options.keyboard {
+        put(&mut p, "reply_markup", keyboard_json(rows)?);
+    }
+    Ok(p)
+}
+
+/// [`finish`] for parameters built as JSON.
+fn finish_json(
+    api: &Api,
+    method: &'static str,
+    p: &Params,
+    chat: &ChatId,
+    counts_as_send: bool,
+) -> Result<TelegramCall, ActionError> {
+    params_request(api, method, p, numeric(Some(chat)), counts_as_send)
+}
+
+/// [`request`] for parameters built as JSON.
+fn params_request(
+    api: &Api,
+    method: &'static str,
+    p: &Params,
+    chat_id: Option<i64>,
+    counts_as_send: bool,
+) -> Result<TelegramCall, ActionError> {
+    let request = api.request_params(method, &[], p, Vec::new());
+    method_call(method, request, chat_id, counts_as_send)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -543,8 +543,28 @@ impl Api {
         for value in params.values_mut() {
             take_uploads(value, &mut uploads, 0).map_err(invalid)?;
         }
-        let json = serde_json::to_vec(&params).map_err(|e| invalid(e.to_string()))?;
-        if shape.name == "sendMediaGroup" {
+        let request = self.request_params(shape.name, shape.upload_fields, &params, uploads)?;
+        Ok((shape.name, request))
+    }
+
+    /// The request of method `name` from its parameters as a JSON object and the uploads
+    /// they refer to (by `attach://` names): what [`Api::request_json`] builds once the
+    /// arguments are checked, and what actions kept as JSON build directly. A top-level
+    /// parameter of `upload_fields` referring to an upload becomes a file part of its own
+    /// name.
+    pub(crate) fn request_params(
+        &self,
+        name: &'static str,
+        upload_fields: &[&str],
+        params: &serde_json::Map<String, serde_json::Value>,
+        uploads: Vec<Upload>,
+    ) -> Result<HttpRequest, EncodeError> {
+        let invalid = |e: serde_json::Error| EncodeError::InvalidArguments {
+            method: name.to_owned(),
+            reason: e.to_string(),
+        };
+        let json = serde_json::to_vec(params).map_err(invalid)?;
+        if name == "sendMediaGroup" {
             check_media_group(&json)?;
         }
         let (body, content_type) = if uploads.is_empty() {
@@ -554,20 +574,17 @@ impl Api {
                 .iter()
                 .map(|(k, v)| Ok((k.clone(), serde_json::value::to_raw_value(v)?)))
                 .collect::<Result<_, serde_json::Error>>()
-                .map_err(|e| invalid(e.to_string()))?;
+                .map_err(invalid)?;
             let refs = texts.iter().map(|(k, v)| (k.clone(), &**v)).collect();
-            multipart(shape.upload_fields, refs, uploads)?
+            multipart(upload_fields, refs, uploads)?
         };
-        Ok((
-            shape.name,
-            HttpRequest {
-                method: HttpMethod::Post,
-                url: self.method_url(shape.name),
-                headers: vec![("Content-Type".to_owned(), content_type)],
-                body,
-                timeout_ms: None,
-            },
-        ))
+        Ok(HttpRequest {
+            method: HttpMethod::Post,
+            url: self.method_url(name),
+            headers: vec![("Content-Type".to_owned(), content_type)],
+            body,
+            timeout_ms: None,
+        })
     }
 }
 
