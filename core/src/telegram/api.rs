@@ -160,13 +160,18 @@ impl Api {
         uploads: Vec<Upload>,
     ) -> Result<HttpRequest, EncodeError> {
         let (body, content_type) = encode_body(name, upload_fields, json, uploads)?;
-        Ok(HttpRequest {
+        Ok(self.post(name, body, content_type))
+    }
+
+    /// The POST of method `name` with an encoded body.
+    fn post(&self, name: &str, body: Vec<u8>, content_type: String) -> HttpRequest {
+        HttpRequest {
             method: HttpMethod::Post,
             url: self.method_url(name),
             headers: vec![("Content-Type".to_owned(), content_type)],
             body,
             timeout_ms: None,
-        })
+        }
     }
 }
 
@@ -578,13 +583,7 @@ impl Api {
             let refs = texts.iter().map(|(k, v)| (k.clone(), &**v)).collect();
             multipart(upload_fields, refs, uploads)?
         };
-        Ok(HttpRequest {
-            method: HttpMethod::Post,
-            url: self.method_url(name),
-            headers: vec![("Content-Type".to_owned(), content_type)],
-            body,
-            timeout_ms: None,
-        })
+        Ok(self.post(name, body, content_type))
     }
 }
 
