@@ -234,6 +234,15 @@ and gzipped with node:zlib at level 9 (`{size['package']}`).
                 f"| {c['label']} | {c['updates_per_s']:,.0f} | {1e6 / c['updates_per_s']:,.1f} | {c['ratio_vs_grammy']:.2f}x | {c['handled']:,} |"
             )
         public = tp["contenders"]["botwire_handle_update"]["ratio_vs_grammy"]
+        floor = tp["contenders"].get("botwire_no_handlers")
+        floor_line = (
+            "\nThe last two rows are floors, for information: the same calls with no handler\n"
+            "registered. botwire's engine alone (reading each update, the duplicate check, routing\n"
+            f"and acknowledgement, no JavaScript handler called) takes {1e6 / floor['updates_per_s']:,.1f} µs an update,\n"
+            f"{floor['ratio_vs_grammy']:.2f}x the rate of grammY's whole path with its handlers.\n"
+            if floor
+            else ""
+        )
         parts.append(f"""
 `node bench/npm/throughput.mjs` ({tp['node']}, grammY {tp['grammy']}): the {tp['updates']:,} updates of the
 corpus, each from its JSON text to a JS handler that awaits its outgoing call (`/start`
@@ -245,12 +254,13 @@ reads each answer). Both are fed
 one update at a time, awaiting each: grammY with `bot.handleUpdate(JSON.parse(text))`, botwire
 with `bot.handleUpdate(text)` (`intake: 'none'`, `botInfo` given: no polling, no `getMe`), and,
 for reference, botwire through `bot.webhookHandler()` with a fetch `Request` per update.
-In one process, runs alternating; median of {tp['runs']} after a warm-up run each.
+Each timed run in a fresh Node process of its own, after {tp.get('warmup_runs', 1)} warm-up runs in that process,
+the processes alternating between the paths; median of {tp['runs']} timed runs.
 
 | path | updates/s | µs/update | vs grammY | handlers run |
 |---|---:|---:|---:|---:|
 {chr(10).join(rows)}
-
+{floor_line}
 | target | measured | met |
 |---|---:|:---:|
 | `bot.handleUpdate` at least as fast as grammY (ratio of updates/s) | {public:.2f}x | {'yes' if public >= 1 else 'NO'} |

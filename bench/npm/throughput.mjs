@@ -1,4 +1,4 @@
-// Throughput of the botwire npm package beside grammY, in one process, on the Bot API corpus
+// Throughput of the botwire npm package beside grammY, in one run, on the Bot API corpus
 // of bench/telegram_corpus.py: every update, from its JSON text to a JS handler that replies.
 //
 //   node bench/npm/throughput.mjs [corpus dir] [out.json]
@@ -14,10 +14,13 @@
 // update's JSON text, which it decodes itself, with `intake: 'none'` and `botInfo`, so it
 // neither polls nor calls getMe), and, for reference, through `bot.webhookHandler()` with a
 // fetch `Request` per update (`intake: 'webhook'`).
-// Runs alternate between the contenders; each figure is the median of 5 timed runs after one
-// warm-up run. Nothing here asserts on time.
+// Each timed run is made in a fresh Node process of its own, after three warm-up runs in that
+// process, so that no contender runs on a heap the others filled; the processes alternate
+// between the contenders, and each figure is the median of 7 timed runs. Nothing here asserts
+// on time.
 
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -26,9 +29,17 @@ import { Bot } from '../../bindings-wasm/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
-const corpusDir = path.resolve(process.argv[2] ?? process.env.BOTWIRE_CORPUS ?? path.join(repo, 'target', 'bench-corpus-10000'));
-const outPath = path.resolve(process.argv[3] ?? path.join(repo, 'target', 'npm_bench.json'));
-const RUNS = Number(process.env.BOTWIRE_NPM_RUNS ?? 5);
+// `--child KEY` (given by this script to itself): the warm-up runs and one timed run of
+// contender KEY, printed as JSON.
+const childAt = process.argv.indexOf('--child');
+const childKey = childAt === -1 ? undefined : process.argv[childAt + 1];
+const args = childAt === -1 ? process.argv.slice(2) : process.argv.slice(2, childAt);
+const corpusDir = path.resolve(args[0] ?? process.env.BOTWIRE_CORPUS ?? path.join(repo, 'target', 'bench-corpus-10000'));
+const outPath = path.resolve(args[1] ?? path.join(repo, 'target', 'npm_bench.json'));
+const RUNS = Number(process.env.BOTWIRE_NPM_RUNS ?? 7);
+// Warm-up runs before the timed one, in each process: the engines keep optimising (JIT tiers,
+// the WebAssembly module's optimising tier, heap sizes) over the first few runs.
+const WARMUP_RUNS = Number(process.env.BOTWIRE_NPM_WARMUP ?? 3);
 const SETTLE_TIMEOUT_MS = 120000;
 
 const lines = readFileSync(path.join(corpusDir, 'updates.jsonl'), 'utf8').split('\n').filter((l) => l.length > 0);
@@ -66,22 +77,11 @@ async function settle(done, expected) {
 }
 
 // ---- grammY ----
-async function runGrammy() {
+async function runGrammy(handlers = true) {
   let done = 0;
   const bot = new GrammyBot(TOKEN, { botInfo: { ...BOT_USER, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: true } });
   bot.api.config.use(() => ({ ok: true, result: true }));
-  bot.command('start', async (ctx) => {
-    await ctx.reply('Hello!');
-    done++;
-  });
-  bot.on('callback_query', async (ctx) => {
-    await ctx.answerCallbackQuery({ text: 'ok' });
-    done++;
-  });
-  bot.on(['message:text', 'channel_post:text'], async (ctx) => {
-    await ctx.reply(ctx.msg.text);
-    done++;
-  });
+  if (handlers) registerGrammy(bot, () => done++);
   bot.catch((e) => {
     throw e.error;
   });
@@ -91,9 +91,24 @@ async function runGrammy() {
   return { ms, handled: done };
 }
 
+function registerGrammy(bot, handled) {
+  bot.command('start', async (ctx) => {
+    await ctx.reply('Hello!');
+    handled();
+  });
+  bot.on('callback_query', async (ctx) => {
+    await ctx.answerCallbackQuery({ text: 'ok' });
+    handled();
+  });
+  bot.on(['message:text', 'channel_post:text'], async (ctx) => {
+    await ctx.reply(ctx.msg.text);
+    handled();
+  });
+}
+
 // ---- botwire ----
 const FLOOD_OFF = { max: 1_000_000_000, windowMs: 1000 };
-async function makeBotwire(entry) {
+async function makeBotwire(entry, mode) {
   const state = { done: 0, errors: 0 };
   const bot = new Bot({
     platform: 'telegram',
@@ -107,25 +122,29 @@ async function makeBotwire(entry) {
   bot.catch(() => {
     state.errors++;
   });
-  bot.command('start', async (ctx) => {
-    await ctx.reply('Hello!');
-    state.done++;
-  });
-  bot.on('callback_query', async (ctx) => {
-    await ctx.answer('ok');
-    state.done++;
-  });
-  bot.on('message:text', async (ctx) => {
-    await ctx.reply(ctx.text);
-    state.done++;
-  });
+  if (mode === 'handlers') {
+    bot.command('start', async (ctx) => {
+      await ctx.reply('Hello!');
+      state.done++;
+    });
+    bot.on('callback_query', async (ctx) => {
+      await ctx.answer('ok');
+      state.done++;
+    });
+    bot.on('message:text', async (ctx) => {
+      await ctx.reply(ctx.text);
+      state.done++;
+    });
+  }
   await bot.start();
   return { bot, state };
 }
 
-let botwireExpected;
-async function runBotwire(entry) {
-  const { bot, state } = await makeBotwire(entry);
+// Handlers run per contender, from its warm-up run.
+const botwireExpected = new Map();
+async function runBotwire(entry, mode = 'handlers') {
+  const key = `${entry}/${mode}`;
+  const { bot, state } = await makeBotwire(entry, mode);
   let refused = 0;
   const t0 = performance.now();
   if (entry === 'request') {
@@ -145,9 +164,10 @@ async function runBotwire(entry) {
       }
     }
   }
-  const handled = await settle(() => state.done, botwireExpected);
+  // Without handlers nothing is left to settle once the last call has returned.
+  const handled = mode === 'handlers' ? await settle(() => state.done, botwireExpected.get(key)) : state.done;
   const ms = performance.now() - t0;
-  botwireExpected ??= handled;
+  if (!botwireExpected.has(key)) botwireExpected.set(key, handled);
   await bot.stop();
   return { ms, handled, refused, errors: state.errors };
 }
@@ -156,22 +176,51 @@ const contenders = [
   { key: 'grammy', label: 'grammY: JSON.parse + bot.handleUpdate', run: runGrammy },
   { key: 'botwire_handle_update', label: 'botwire: bot.handleUpdate (JSON text)', run: () => runBotwire('update') },
   { key: 'botwire_webhook', label: 'botwire: bot.webhookHandler() with a Request per update', run: () => runBotwire('request') },
+  // The floors, for information: the same calls with no handler registered (grammY: JSON.parse
+  // and its middleware; botwire: the engine alone, reading each update, checking it for
+  // duplicates, routing it and acknowledging it, with no JavaScript handler to call).
+  { key: 'grammy_no_handlers', label: 'grammY, no handler registered', run: () => runGrammy(false) },
+  { key: 'botwire_no_handlers', label: 'botwire: bot.handleUpdate, no handler registered', run: () => runBotwire('update', 'none') },
 ];
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+if (childKey !== undefined) {
+  const contender = contenders.find((c) => c.key === childKey);
+  if (!contender) throw new Error(`no contender ${childKey}`);
+  let warm;
+  for (let i = 0; i < WARMUP_RUNS; i++) {
+    const run = await contender.run();
+    if (warm !== undefined && run.handled !== warm.handled) throw new Error(`${childKey}: handled ${run.handled}, then ${warm.handled}`);
+    warm = run;
+  }
+  const timed = await contender.run();
+  if (timed.handled !== warm.handled) throw new Error(`${childKey}: handled ${timed.handled}, warm-up ${warm.handled}`);
+  console.log(JSON.stringify({ ms: timed.ms, handled: timed.handled, refused: timed.refused ?? 0, errors: timed.errors ?? 0 }));
+  process.exit(0);
+}
+
+/** The warm-up runs and one timed run of contender `key` in a fresh process. */
+function runChild(key) {
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), corpusDir, outPath, '--child', key], {
+    encoding: 'utf8',
+    timeout: 10 * SETTLE_TIMEOUT_MS,
+    maxBuffer: 1 << 24,
+  });
+  if (child.status !== 0) throw new Error(`${key}: the run failed (${child.status ?? child.signal}): ${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').pop());
+}
+
 const results = {};
 for (const c of contenders) results[c.key] = { label: c.label, runs_ms: [] };
 
-// The warm-up run, then the timed runs, alternating.
-for (let round = 0; round <= RUNS; round++) {
+for (let round = 0; round < RUNS; round++) {
   for (const c of contenders) {
-    const r = await c.run();
-    if (round === 0) {
-      Object.assign(results[c.key], { handled: r.handled, refused: r.refused ?? 0, errors: r.errors ?? 0 });
-      continue;
-    }
-    results[c.key].runs_ms.push(r.ms);
-    if (r.handled !== results[c.key].handled) throw new Error(`${c.key}: handled ${r.handled}, warm-up ${results[c.key].handled}`);
+    const r = runChild(c.key);
+    const entry = results[c.key];
+    if (round === 0) Object.assign(entry, { handled: r.handled, refused: r.refused, errors: r.errors });
+    else if (r.handled !== entry.handled) throw new Error(`${c.key}: handled ${r.handled}, then ${entry.handled}`);
+    entry.runs_ms.push(r.ms);
   }
 }
 
@@ -187,6 +236,7 @@ const grammyVersion = JSON.parse(readFileSync(path.join(here, 'node_modules', 'g
 const throughput = {
   updates: lines.length,
   runs: RUNS,
+  warmup_runs: WARMUP_RUNS,
   node: process.version,
   grammy: grammyVersion,
   contenders: results,

@@ -8,7 +8,8 @@
 
 use crate::callbacks::{botwire_io_callbacks, BotStorage};
 use crate::event::{botwire_event, ConversationKey};
-use crate::machine::{trueconf_error_info, Machine};
+use crate::json::trueconf_error_info;
+use crate::machine::Machine;
 use crate::options::{config_from_json, MachineConfig};
 use crate::output::{botwire_call_result, botwire_output, HttpParts};
 use crate::types::{

@@ -30,6 +30,7 @@ use base64::Engine as _;
 use botwire_core::io::{HttpErrorKind, HttpRequest};
 use botwire_core::telegram::client::{DropReason, PollFailure};
 use botwire_core::telegram::{ApiError, Event, Output};
+use botwire_core::trueconf::TrueConfError;
 use serde_json::{json, Value};
 
 /// The JSON object of one output.
@@ -161,6 +162,39 @@ pub fn api_error_to_json(error: &ApiError) -> Value {
         _ => {}
     }
     object
+}
+
+/// What a TrueConf failure is, as JSON: `{kind, message, ...}`; a server's error has the
+/// `error_code` and `description` of a Telegram API error (see [`api_error_to_json`]).
+pub fn trueconf_error_info(error: &TrueConfError) -> Value {
+    let message = error.to_string();
+    match error {
+        TrueConfError::Server { code, description } => json!({
+            "kind": "trueconf",
+            "message": message,
+            "error_code": code.0,
+            "description": description,
+        }),
+        TrueConfError::Timeout(_) => {
+            json!({"kind": "network", "reason": "timeout", "message": message})
+        }
+        TrueConfError::Disconnected => {
+            json!({"kind": "network", "reason": "disconnected", "message": message})
+        }
+        TrueConfError::Transport(kind) => json!({
+            "kind": "network",
+            "reason": http_error_kind_name(*kind),
+            "message": message,
+        }),
+        TrueConfError::Http { status, .. } => json!({
+            "kind": if *status == 401 || *status == 403 { "unauthorized" } else { "trueconf" },
+            "message": message,
+            "status": status,
+        }),
+        TrueConfError::InvalidArgument(_) => json!({"kind": "invalid_call", "message": message}),
+        TrueConfError::Malformed(_) => json!({"kind": "invalid_response", "message": message}),
+        _ => json!({"kind": "stopped", "message": message}),
+    }
 }
 
 fn poll_failure_to_json(failure: &PollFailure) -> Value {

@@ -1,7 +1,7 @@
 //! One set of verbs over the two runtime machines, [`TelegramBot`] and [`TrueConfBot`], and
 //! the JSON descriptions of their failures (the same shapes as the npm package's).
 
-use crate::json::{api_error_to_json, http_error_kind_name};
+use crate::json::{api_error_to_json, http_error_kind_name, trueconf_error_info};
 use crate::{botwire_result, Failure};
 use botwire_core::io::{ConnId, HttpErrorKind, RequestId, Timestamp};
 use botwire_core::runtime::bot::{ActError, ActionFailure, ActionId, BotOutput, TelegramBot};
@@ -9,7 +9,6 @@ use botwire_core::runtime::dispatcher::{DispatchError, DispatchId};
 use botwire_core::runtime::model::{Action, Platform};
 use botwire_core::runtime::trueconf_bot::TrueConfBot;
 use botwire_core::trueconf::session::ContractError as SessionContractError;
-use botwire_core::trueconf::TrueConfError;
 use serde_json::{json, Value};
 
 /// A Telegram or a TrueConf bot.
@@ -221,38 +220,6 @@ impl Machine {
                 Ok(b.restore_state(now, &state))
             }
         }
-    }
-}
-
-/// What a TrueConf failure is, as JSON: `{kind, message, ...}`.
-pub fn trueconf_error_info(error: &TrueConfError) -> Value {
-    let message = error.to_string();
-    match error {
-        TrueConfError::Server { code, description } => json!({
-            "kind": "trueconf",
-            "message": message,
-            "error_code": code.0,
-            "description": description,
-        }),
-        TrueConfError::Timeout(_) => {
-            json!({"kind": "network", "reason": "timeout", "message": message})
-        }
-        TrueConfError::Disconnected => {
-            json!({"kind": "network", "reason": "disconnected", "message": message})
-        }
-        TrueConfError::Transport(kind) => json!({
-            "kind": "network",
-            "reason": http_error_kind_name(*kind),
-            "message": message,
-        }),
-        TrueConfError::Http { status, .. } => json!({
-            "kind": if *status == 401 || *status == 403 { "unauthorized" } else { "trueconf" },
-            "message": message,
-            "status": status,
-        }),
-        TrueConfError::InvalidArgument(_) => json!({"kind": "invalid_call", "message": message}),
-        TrueConfError::Malformed(_) => json!({"kind": "invalid_response", "message": message}),
-        _ => json!({"kind": "stopped", "message": message}),
     }
 }
 

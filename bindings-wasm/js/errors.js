@@ -117,7 +117,7 @@ export function errorFromInfo(info) {
   const details = {
     kind: info.kind,
     method: info.method,
-    code: info.error_code ?? info.code,
+    code: info.error_code,
     description: info.description,
     parameters: info.parameters,
     retryAfter: info.retry_after,

@@ -19,9 +19,8 @@
 //! JavaScript is never called while the engine's state is borrowed: outputs are collected
 //! first and acted on afterwards, so a callback may call back into the bot.
 
-use crate::machine::{
-    act_error_info, action_failure_info, match_info, trueconf_error_info, Machine,
-};
+use crate::json::trueconf_error_info;
+use crate::machine::{act_error_info, action_failure_info, match_info, Machine};
 use crate::options::{config_from_json, MachineConfig};
 use crate::simulator::Sim;
 use botwire_core::io::{ConnId, HttpErrorKind, HttpRequest, RequestId, Timestamp};
@@ -470,7 +469,8 @@ fn on_timer(core: &Shared) {
                 let state: Value = e
                     .state
                     .as_deref()
-                    .and_then(|s| serde_json::from_slice(s).ok())
+                    .and_then(|s| std::str::from_utf8(s).ok())
+                    .and_then(|s| serde_json::from_str(s).ok())
                     .unwrap_or(Value::Null);
                 expired.push((e.key, state));
             }

@@ -2,7 +2,7 @@
 //! the JSON shapes of what JavaScript gets back (error descriptions, route matches). Plain
 //! Rust, tested natively; `bot.rs` does the I/O.
 
-use crate::json::{api_error_to_json, http_error_kind_name};
+use crate::json::{api_error_to_json, http_error_kind_name, trueconf_error_info};
 use botwire_core::io::{ConnId, HttpErrorKind, RequestId, Timestamp};
 use botwire_core::runtime::bot::{ActError, ActionFailure, ActionId, BotOutput, TelegramBot};
 use botwire_core::runtime::dispatcher::{DispatchError, DispatchId};
@@ -242,39 +242,6 @@ impl Machine {
     }
 }
 
-/// What JavaScript learns about a failure: `{kind, message, ...}`; the JS layer turns it into
-/// the matching `BotwireError` subclass.
-pub fn trueconf_error_info(error: &TrueConfError) -> Value {
-    let message = error.to_string();
-    match error {
-        TrueConfError::Server { code, description } => json!({
-            "kind": "trueconf",
-            "message": message,
-            "code": code.0,
-            "description": description,
-        }),
-        TrueConfError::Timeout(_) => {
-            json!({"kind": "network", "reason": "timeout", "message": message})
-        }
-        TrueConfError::Disconnected => {
-            json!({"kind": "network", "reason": "disconnected", "message": message})
-        }
-        TrueConfError::Transport(kind) => json!({
-            "kind": "network",
-            "reason": http_error_kind_name(*kind),
-            "message": message,
-        }),
-        TrueConfError::Http { status, .. } => json!({
-            "kind": if *status == 401 || *status == 403 { "unauthorized" } else { "trueconf" },
-            "message": message,
-            "status": status,
-        }),
-        TrueConfError::InvalidArgument(_) => json!({"kind": "invalid_call", "message": message}),
-        TrueConfError::Malformed(_) => json!({"kind": "invalid_response", "message": message}),
-        _ => json!({"kind": "stopped", "message": message}),
-    }
-}
-
 /// The description of an action that failed for good.
 pub fn action_failure_info(failure: &ActionFailure, method: Option<&str>) -> Value {
     let mut info = match failure {
@@ -471,6 +438,6 @@ mod tests {
             description: None,
         });
         assert_eq!(info["kind"], "trueconf");
-        assert_eq!(info["code"], 304);
+        assert_eq!(info["error_code"], 304);
     }
 }

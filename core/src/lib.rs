@@ -90,6 +90,7 @@
 #![warn(missing_docs)]
 
 pub mod io;
+mod json_bytes;
 pub mod runtime;
 pub mod sim;
 pub mod telegram;

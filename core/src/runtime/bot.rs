@@ -289,7 +289,9 @@ pub struct TelegramBot<F: UpdateForm = Typed> {
     dispatcher: Dispatcher,
     flood: FloodControl<Work>,
     calls: HashMap<RequestId, InFlight>,
-    delayed: BTreeMap<(Timestamp, u64), Work>,
+    // Values boxed: maps whose keys and values have the same layout share one copy of the
+    // B-tree code in the WebAssembly module (bindings-wasm/SIZE.md).
+    delayed: BTreeMap<(Timestamp, u64), Box<Work>>,
     out: VecDeque<BotOutput>,
     next_action: u64,
     next_delay: u64,
@@ -532,7 +534,7 @@ impl<F: UpdateForm> TelegramBot<F> {
                 break;
             }
             if let Some((_, work)) = self.delayed.pop_first() {
-                self.resubmit(now, work);
+                self.resubmit(now, *work);
             }
         }
         self.after_settle(now);
@@ -592,7 +594,7 @@ impl<F: UpdateForm> TelegramBot<F> {
         in_flight
             .into_iter()
             .map(|(_, w)| w)
-            .chain(self.delayed.values())
+            .chain(self.delayed.values().map(|w| &**w))
             .chain(self.flood.queued_items().into_iter().map(|(_, _, w)| w))
             .map(|w| StoredAction::from_call(&w.call))
             .collect()
@@ -855,7 +857,7 @@ impl<F: UpdateForm> TelegramBot<F> {
     fn delay(&mut self, now: Timestamp, ms: u64, work: Work) {
         self.next_delay += 1;
         self.delayed
-            .insert((now.saturating_add(ms), self.next_delay), work);
+            .insert((now.saturating_add(ms), self.next_delay), Box::new(work));
     }
 
     fn done(&mut self, id: ActionId, result: Result<String, ActionFailure>) {

@@ -460,7 +460,7 @@ impl Expired {
 }
 
 fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StorageError> {
-    serde_json::from_slice(bytes).map_err(|e| StorageError::Codec(e.to_string()))
+    crate::json_bytes::from_bytes(bytes).map_err(|e| StorageError::Codec(e.to_string()))
 }
 
 /// The deadline of a conversation without idle timeout.

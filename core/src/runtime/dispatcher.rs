@@ -272,7 +272,9 @@ pub struct Dispatcher {
     loose: VecDeque<Queued>,
     running: FastMap<DispatchId, Running>,
     deadlines: BTreeSet<(Timestamp, DispatchId)>,
-    retries: BTreeMap<(Timestamp, u64), Waiting>,
+    // Values boxed: maps whose keys and values have the same layout share one copy of the
+    // B-tree code in the WebAssembly module (bindings-wasm/SIZE.md).
+    retries: BTreeMap<(Timestamp, u64), Box<Waiting>>,
     out: VecDeque<Output>,
     seen: FastSet<DedupKey>,
     seen_order: VecDeque<DedupKey>,
@@ -468,7 +470,7 @@ impl Dispatcher {
             let Some((_, w)) = self.retries.pop_first() else {
                 break;
             };
-            self.due.push_back(w);
+            self.due.push_back(*w);
         }
         self.pump();
     }
@@ -506,7 +508,7 @@ impl Dispatcher {
         for r in self.running.values() {
             pending.push((r.arrival, r.event.clone()));
         }
-        for w in self.retries.values().chain(self.due.iter()) {
+        for w in self.retries.values().map(|w| &**w).chain(self.due.iter()) {
             pending.push((w.arrival, w.event.clone()));
         }
         for l in &self.lanes {
@@ -604,12 +606,12 @@ impl Dispatcher {
         self.next_arrival += 1;
         self.retries.insert(
             (now.saturating_add(delay), seq),
-            Waiting {
+            Box::new(Waiting {
                 arrival: run.arrival,
                 event: run.event,
                 lane: run.lane,
                 attempt: run.attempt + 1,
-            },
+            }),
         );
     }
 

@@ -346,7 +346,9 @@ pub struct FloodControl<T> {
     config: FloodConfig,
     /// The latest `now` seen; inputs never move it backwards.
     now: u64,
-    chats: BTreeMap<ChatKey, ChatState<T>>,
+    // Values boxed: maps whose keys and values have the same layout share one copy of the
+    // B-tree code in the WebAssembly module (bindings-wasm/SIZE.md).
+    chats: BTreeMap<ChatKey, Box<ChatState<T>>>,
     /// Chats with a queued send and room in flight, by (eligible time, turn).
     ready: BTreeSet<(u64, u64, ChatKey)>,
     /// Chats with nothing queued or in flight, by the time their state stops mattering.
@@ -450,7 +452,7 @@ impl<T> FloodControl<T> {
         let state = self
             .chats
             .entry(chat)
-            .or_insert_with(|| ChatState::new(class));
+            .or_insert_with(|| Box::new(ChatState::new(class)));
         state.class = class;
         state.queue.push_back((id, item));
         self.queued += 1;
@@ -605,7 +607,7 @@ impl<T> FloodControl<T> {
         let state = self
             .chats
             .entry(chat)
-            .or_insert_with(|| ChatState::new(ChatClass::Private));
+            .or_insert_with(|| Box::new(ChatState::new(ChatClass::Private)));
         state.in_flight = state.in_flight.saturating_sub(1);
         let at = state.queue.partition_point(|(queued, _)| *queued < id);
         state.queue.insert(at, (id, item));

@@ -112,7 +112,11 @@ pub struct TrueConfBot<F: EventForm = Typed> {
     /// retry first, then the ones behind it.
     lanes: HashMap<String, VecDeque<Work>>,
     issued: HashMap<Issued, String>,
-    delayed: BTreeMap<(Timestamp, u64), String>,
+    // Values boxed: maps whose keys and values have the same layout share one copy of the
+    // B-tree code in the WebAssembly module (bindings-wasm/SIZE.md).
+    // A `Box<String>`, not a `String` or a `Box<str>`: one pointer, as the other maps' values.
+    #[allow(clippy::box_collection)]
+    delayed: BTreeMap<(Timestamp, u64), Box<String>>,
     held: Vec<serde_json::Value>,
     out: VecDeque<BotOutput>,
     next_action: u64,
@@ -392,16 +396,17 @@ impl<F: EventForm> TrueConfBot<F> {
             .map(|e| e.payload.to_json_untyped())
             .collect();
         pending.extend(self.held.iter().cloned());
+        // In the order they were made (action ids grow).
+        let mut actions: Vec<(ActionId, &Action)> = self
+            .lanes
+            .values()
+            .flat_map(|q| q.iter())
+            .map(|w| (w.id, &w.action))
+            .collect();
+        actions.sort_by_key(|(id, _)| *id);
         TrueConfBotState {
             pending,
-            actions: self
-                .lanes
-                .values()
-                .flat_map(|q| q.iter())
-                .map(|w| (w.id, w.action.clone()))
-                .collect::<BTreeMap<_, _>>()
-                .into_values()
-                .collect(),
+            actions: actions.into_iter().map(|(_, a)| a.clone()).collect(),
         }
     }
 
@@ -533,7 +538,7 @@ impl<F: EventForm> TrueConfBot<F> {
                 self.next_delay += 1;
                 self.delayed.insert(
                     (self.now.saturating_add(delay), self.next_delay),
-                    lane.to_owned(),
+                    Box::new(lane.to_owned()),
                 );
             }
             _ => self.finish(lane, Err(ActionFailure::TrueConf(error))),

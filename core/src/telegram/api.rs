@@ -195,7 +195,7 @@ fn encode_body(
     }
     // Nested objects keep their serialized text (and field order) verbatim.
     let params: std::collections::BTreeMap<String, &RawValue> =
-        serde_json::from_slice(&json).map_err(ser_err)?;
+        crate::json_bytes::from_bytes(&json).map_err(ser_err)?;
     multipart(upload_fields, params, uploads)
 }
 
@@ -209,7 +209,7 @@ fn check_media_group(json: &[u8]) -> Result<(), EncodeError> {
         #[serde(rename = "type")]
         kind: String,
     }
-    let Ok(group) = serde_json::from_slice::<Group>(json) else {
+    let Ok(group) = crate::json_bytes::from_bytes::<Group>(json) else {
         return Ok(());
     };
     if !(2..=10).contains(&group.media.len()) {
@@ -355,11 +355,11 @@ struct Envelope<'a> {
 /// # Errors
 /// The classified [`ApiError`] of a failure.
 pub fn parse_raw(status: u16, body: &[u8]) -> Result<&RawValue, ApiError> {
-    let envelope: Envelope<'_> = match serde_json::from_slice(body) {
+    let envelope: Envelope<'_> = match crate::json_bytes::from_bytes(body) {
         Ok(e) => e,
         Err(e) => {
             // Not JSON at all: a transport failure. JSON of another shape: invalid.
-            if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+            if crate::json_bytes::from_bytes::<serde::de::IgnoredAny>(body).is_err() {
                 return Err(ApiError::Transport {
                     status,
                     body: String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),

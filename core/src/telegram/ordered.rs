@@ -72,7 +72,9 @@ pub struct OrderedWebhook<T> {
     config: OrderedConfig,
     last: Option<i64>,
     highest: i64,
-    held: BTreeMap<i64, T>,
+    // Values boxed: maps whose keys and values have the same layout share one copy of the
+    // B-tree code in the WebAssembly module (bindings-wasm/SIZE.md).
+    held: BTreeMap<i64, Box<T>>,
     gaps: VecDeque<Gap>,
     out: VecDeque<Ordered<T>>,
     last_input: Option<Timestamp>,
@@ -133,7 +135,7 @@ impl<T> OrderedWebhook<T> {
             }
             self.highest = update_id;
         }
-        self.held.insert(update_id, payload);
+        self.held.insert(update_id, Box::new(payload));
         self.settle(now);
     }
 
@@ -166,7 +168,7 @@ impl<T> OrderedWebhook<T> {
             let next = last + 1;
             if let Some(payload) = self.held.remove(&next) {
                 self.last = Some(next);
-                self.out.push_back(Ordered::Deliver(next, payload));
+                self.out.push_back(Ordered::Deliver(next, *payload));
                 continue;
             }
             let Some(first_held) = self.held.keys().next().copied() else {

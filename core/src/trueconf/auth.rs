@@ -181,7 +181,7 @@ fn string_field(status: u16, body: &[u8], field: &str) -> Result<String, TrueCon
     if !(200..300).contains(&status) {
         return Err(oauth_error(status, body));
     }
-    let value: serde_json::Value = serde_json::from_slice(body)
+    let value: serde_json::Value = crate::json_bytes::from_bytes(body)
         .map_err(|_| TrueConfError::Malformed(format!("the answer with {field} is not JSON")))?;
     match value.get(field) {
         Some(serde_json::Value::String(s)) if !s.is_empty() => Ok(s.clone()),
@@ -203,7 +203,7 @@ pub fn oauth_error(status: u16, body: &[u8]) -> TrueConfError {
 }
 
 fn oauth_error_message(body: &[u8]) -> String {
-    let value: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let value: Option<serde_json::Value> = crate::json_bytes::from_bytes(body).ok();
     let text = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_owned);
     if let Some(v) = &value {
         match v.get("error") {
@@ -304,7 +304,7 @@ pub fn jwt_expiry(token: &str) -> Result<i64, JwtError> {
     if !is_object_text(&bytes) {
         return Err(JwtError::Json);
     }
-    let claims: Claims = serde_json::from_slice(&bytes).map_err(|_| JwtError::Json)?;
+    let claims: Claims = crate::json_bytes::from_bytes(&bytes).map_err(|_| JwtError::Json)?;
     match claims.exp {
         Some(serde_json::Value::Number(n)) => n
             .as_i64()
@@ -543,7 +543,7 @@ pub fn parse_server_info(status: u16, body: &[u8]) -> Result<ServerInfo, TrueCon
             "server information is not an object".into(),
         ));
     }
-    let info: Info = serde_json::from_slice(body)
+    let info: Info = crate::json_bytes::from_bytes(body)
         .map_err(|_| TrueConfError::Malformed("server information is not JSON".into()))?;
     let product = info
         .product
@@ -577,7 +577,7 @@ pub fn parse_connects_port(status: u16, body: &[u8]) -> Result<u16, TrueConfErro
             message: "endpoint list unavailable".into(),
         });
     }
-    let value: serde_json::Value = serde_json::from_slice(body)
+    let value: serde_json::Value = crate::json_bytes::from_bytes(body)
         .map_err(|_| TrueConfError::Malformed("the endpoint list is not JSON".into()))?;
     let first = value
         .get("connects")

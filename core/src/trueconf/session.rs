@@ -556,7 +556,9 @@ struct Conn {
     state: ConnState,
     /// The next request id on this connection; `auth` takes 1.
     next_frame_id: u64,
-    in_flight: BTreeMap<u64, InFlight>,
+    // Values boxed: maps whose keys and values have the same layout share one copy of the
+    // B-tree code in the WebAssembly module (bindings-wasm/SIZE.md).
+    in_flight: BTreeMap<u64, Box<InFlight>>,
     timed_out: VecDeque<u64>,
     ping_at: Option<Timestamp>,
     pong_deadline: Option<Timestamp>,
@@ -638,8 +640,10 @@ pub struct TrueConfSession<F: EventForm = Typed> {
     user_id: Option<String>,
     connection_id: Option<String>,
     limits: Option<serde_json::Value>,
-    uploads: BTreeMap<UploadId, UploadFlow>,
-    downloads: BTreeMap<DownloadId, DownloadFlow>,
+    // Values boxed: maps whose keys and values have the same layout share one copy of the
+    // B-tree code in the WebAssembly module (bindings-wasm/SIZE.md).
+    uploads: BTreeMap<UploadId, Box<UploadFlow>>,
+    downloads: BTreeMap<DownloadId, Box<DownloadFlow>>,
     form: PhantomData<F>,
 }
 
@@ -945,7 +949,7 @@ impl<F: EventForm> TrueConfSession<F> {
         let id = DownloadId(self.next_download);
         let flow = DownloadFlow::new(file_id.to_owned(), self.config.download_wait);
         let first = flow.start();
-        self.downloads.insert(id, flow);
+        self.downloads.insert(id, Box::new(flow));
         self.apply_download(now, id, vec![first]);
         Ok(id)
     }
@@ -1598,7 +1602,7 @@ impl<F: EventForm> TrueConfSession<F> {
             && self
                 .uploads
                 .get(&upload)
-                .is_some_and(UploadFlow::is_creating_task)
+                .is_some_and(|flow| flow.is_creating_task())
     }
 
     /// Sends a job on the authorised socket.
@@ -1628,7 +1632,7 @@ impl<F: EventForm> TrueConfSession<F> {
             }
             _ => None,
         };
-        c.in_flight.insert(id, InFlight { job, deadline });
+        c.in_flight.insert(id, Box::new(InFlight { job, deadline }));
         self.out.push_back(Output::WsSend { conn, text });
         if let Some(upload) = sent_upload {
             self.emit(SessionEvent::Upload {
@@ -1888,7 +1892,7 @@ impl<F: EventForm> TrueConfSession<F> {
         self.next_upload += 1;
         let id = UploadId(self.next_upload);
         let first = flow.start();
-        self.uploads.insert(id, flow);
+        self.uploads.insert(id, Box::new(flow));
         self.apply_upload(now, id, vec![first]);
         Ok(id)
     }
