@@ -466,11 +466,10 @@ fn on_timer(core: &Shared) {
         if matches!(c.state, RunState::Running | RunState::Stopping) {
             let _ = c.conversations.handle_timeout(now);
             while let Some(e) = c.conversations.poll_expired() {
-                let state: Value = e
-                    .state
-                    .as_deref()
-                    .and_then(|s| std::str::from_utf8(s).ok())
-                    .and_then(|s| serde_json::from_str(s).ok())
+                let state = e
+                    .state_json::<Value>()
+                    .ok()
+                    .flatten()
                     .unwrap_or(Value::Null);
                 expired.push((e.key, state));
             }

@@ -207,6 +207,15 @@ fn messages() -> Vec<MessageKey> {
     out
 }
 
+/// Every kind of file an upload can be.
+const FILE_KINDS: [FileKind; 5] = [
+    FileKind::Document,
+    FileKind::Photo,
+    FileKind::Video,
+    FileKind::Audio,
+    FileKind::Voice,
+];
+
 fn file(mime: Option<&str>) -> FileUpload {
     FileUpload {
         name: "report \"1\".pdf".into(),
@@ -264,13 +273,7 @@ fn actions() -> Vec<Action> {
                 });
             }
         }
-        for kind in [
-            FileKind::Document,
-            FileKind::Photo,
-            FileKind::Video,
-            FileKind::Audio,
-            FileKind::Voice,
-        ] {
+        for kind in FILE_KINDS {
             for caption in [None, Some("the caption \"x\"".to_owned())] {
                 for mime in [None, Some("application/pdf")] {
                     out.push(Action::Upload {
@@ -453,13 +456,7 @@ fn json_bodies_are_the_typed_ones_with_keys_in_any_order() {
 
 #[test]
 fn uploads_are_the_same_multipart_bodies() {
-    for kind in [
-        FileKind::Document,
-        FileKind::Photo,
-        FileKind::Video,
-        FileKind::Audio,
-        FileKind::Voice,
-    ] {
+    for kind in FILE_KINDS {
         let action = Action::Upload {
             chat: "telegram:42".into(),
             file: file(Some("application/pdf")),
